@@ -1,0 +1,20 @@
+"""``brainobj.math`` (``bm``): Variables, transforms, random numbers, arrays."""
+
+from ._array_api import EXPORTS as _ARRAY_FUNCTIONS
+
+# jax.numpy / jax.nn functions first, so brainobj's own names below win.
+globals().update(_ARRAY_FUNCTIONS)
+
+from ._collector import Collector as Collector
+from ._jit import JitFunction as JitFunction, cls_jit as cls_jit, jit as jit
+from ._jit_plan import RetraceWarning as RetraceWarning
+from ._object import BrainPyObject as BrainPyObject, NodeDict as NodeDict, NodeList as NodeList
+from ._state import in_transform as in_transform
+from ._variable import (
+    MathError as MathError,
+    TrainVar as TrainVar,
+    VarDict as VarDict,
+    VarList as VarList,
+    Variable as Variable,
+)
+from . import random as random

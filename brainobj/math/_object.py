@@ -1,0 +1,330 @@
+"""``BrainPyObject``: the base class of every model, layer and trainer.
+
+Each subclass is registered as a JAX pytree (with keys) when the class is
+created. Its attributes split in two:
+
+* dynamic: Variables, arrays, other objects, and lists/tuples/dicts holding
+  any of them -- the pytree children;
+* static: everything else -- the pytree's auxiliary data, compared by value.
+
+Every object has a unique ``name`` (class name + per-class counter unless
+``name=`` is given), assigned in ``__new__`` so subclasses need not call
+``super().__init__()``.
+
+Setting an attribute bumps the global structure version (so cached transform
+plans are re-checked) and, inside a transform, is refused unless the object
+was created inside that same trace: state must live in Variables.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections import defaultdict
+from typing import Any, Iterable
+
+import jax
+import jax.tree_util as jtu
+import numpy as np
+
+from ._collector import Collector
+from ._containers import ObservedDict, ObservedList, observe, register_dict_type, register_list_type
+from ._graph import INTERNAL_ATTRS, collect, is_container, iter_state
+from ._state import TRACE_FRAMES, bump_structure_version
+from ._static import canonical
+from ._variable import MathError, TrainVar, Variable
+
+__all__ = ["BrainPyObject", "NodeList", "NodeDict"]
+
+
+# -- unique names ----------------------------------------------------------------
+
+_NAMES: "weakref.WeakValueDictionary[str, BrainPyObject]" = weakref.WeakValueDictionary()
+_COUNTERS: defaultdict[str, itertools.count] = defaultdict(itertools.count)
+
+
+def _claim_name(obj: "BrainPyObject", name: Any) -> str:
+    if name is None:
+        prefix = type(obj).__name__
+        while True:
+            candidate = f"{prefix}{next(_COUNTERS[prefix])}"
+            if candidate not in _NAMES:
+                break
+        name = candidate
+    elif not isinstance(name, str) or not name:
+        raise MathError(f"an object's name must be a non-empty str, got {name!r}")
+    else:
+        holder = _NAMES.get(name)
+        if holder is not None and holder is not obj:
+            raise MathError(
+                f"name {name!r} is already used by a {type(holder).__name__}; "
+                "object names must be unique. Pick another name or omit `name=`."
+            )
+    _NAMES[name] = obj
+    return name
+
+
+# -- pytree registration ---------------------------------------------------------
+
+def _is_dynamic(value: Any) -> bool:
+    if isinstance(value, (Variable, BrainPyObject, jax.Array, np.ndarray)):
+        return True
+    if is_container(value):
+        items = value.values() if isinstance(value, dict) else value
+        return any(_is_dynamic(v) for v in items)
+    return False
+
+
+class _StaticPart:
+    """A pytree node's auxiliary data: static attributes, compared by value.
+
+    The object's name travels along but takes no part in comparisons, so two
+    objects of the same structure (``Linear0``, ``Linear1``) have equal
+    treedefs and ``jax.tree_util.tree_map`` works across them.
+    """
+
+    __slots__ = ("order", "dynamic", "static", "name", "_key")
+
+    def __init__(self, order, dynamic, static, name) -> None:
+        self.order = order
+        self.dynamic = dynamic
+        self.static = static
+        self.name = name
+        self._key = (order, dynamic, canonical(static))
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, _StaticPart) and self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __repr__(self) -> str:
+        return f"{self.name}(static={dict(self.static)})"
+
+
+def _flatten_with_keys(obj: "BrainPyObject"):
+    children, dynamic, static, order = [], [], [], []
+    for key, value in obj.__dict__.items():
+        if key in INTERNAL_ATTRS:
+            continue
+        order.append(key)
+        if _is_dynamic(value):
+            dynamic.append(key)
+            children.append((jtu.GetAttrKey(key), value))
+        else:
+            static.append((key, value))
+    return children, _StaticPart(tuple(order), tuple(dynamic), tuple(static), obj.name)
+
+
+def _flatten(obj: "BrainPyObject"):
+    children, aux = _flatten_with_keys(obj)
+    return [value for _, value in children], aux
+
+
+def _unflatten(cls: type, aux: _StaticPart, children: Iterable[Any]) -> "BrainPyObject":
+    # A rebuilt copy keeps its original's name and is not registered: it is a
+    # functional view (e.g. inside eqx.filter_jit), not a new model.
+    obj = object.__new__(cls)
+    values = dict(aux.static)
+    values.update(zip(aux.dynamic, children))
+    d = obj.__dict__
+    d["name"] = aux.name
+    d["_born"] = None
+    for key in aux.order:
+        d[key] = values[key]
+    return obj
+
+
+class _ObjectMeta(type):
+    """Registers each ``BrainPyObject`` subclass as a pytree on creation."""
+
+    def __init__(cls, name, bases, namespace, **kwargs):
+        super().__init__(name, bases, namespace, **kwargs)
+        jtu.register_pytree_with_keys(
+            cls,
+            _flatten_with_keys,
+            lambda aux, children, cls=cls: _unflatten(cls, aux, children),
+            _flatten,
+        )
+
+
+# -- the base class --------------------------------------------------------------
+
+class BrainPyObject(metaclass=_ObjectMeta):
+    """Base class for objects whose Variables brainobj's transforms manage.
+
+    Subclasses store Variables, arrays, other objects and containers of them
+    as attributes; ``vars()`` and ``nodes()`` find them, and every transform
+    (``bm.jit``, ...) reads and updates them in place.
+
+    Example:
+        >>> import brainobj as bp, brainobj.math as bm
+        >>> class Counter(bp.BrainPyObject):
+        ...     def __init__(self):
+        ...         self.count = bm.Variable(bm.zeros((), dtype=int))
+        ...     @bm.cls_jit
+        ...     def tick(self):
+        ...         self.count += 1
+        >>> c = Counter()
+        >>> c.tick(); c.tick()
+        >>> int(c.count)
+        2
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "BrainPyObject":
+        obj = object.__new__(cls)
+        d = obj.__dict__
+        name = kwargs.get("name")
+        d["name"] = _claim_name(obj, name if isinstance(name, str) else None)
+        # The trace (if any) this object was created in: such a temporary
+        # object may be modified freely inside that trace.
+        d["_born"] = TRACE_FRAMES[-1] if TRACE_FRAMES else None
+        d["_parent"] = None
+        return obj
+
+    def __init__(self, name: str | None = None) -> None:
+        if name is not None and name != self.name:
+            self.name = name
+
+    # -- attribute rules -----------------------------------------------------
+    def __setattr__(self, attr: str, value: Any) -> None:
+        d = self.__dict__
+        if TRACE_FRAMES and not self._is_temporary():
+            if d.get(attr, _MISSING) is value:
+                return  # `self.v += x` re-assigns the same Variable: nothing changed
+            _refuse_assignment(self, attr, value)
+        if attr == "name":
+            if value != d.get("name"):
+                old = d.get("name")
+                d["name"] = _claim_name(self, value)
+                if old is not None and _NAMES.get(old) is self:
+                    del _NAMES[old]
+            return
+        value = observe(value)
+        _adopt(self, attr, value)
+        object.__setattr__(self, attr, value)
+        bump_structure_version()
+
+    def __delattr__(self, attr: str) -> None:
+        if TRACE_FRAMES and not self._is_temporary():
+            raise MathError(
+                f"{self.name}.{attr}: cannot delete an attribute inside a brainobj transform."
+            )
+        object.__delattr__(self, attr)
+        bump_structure_version()
+
+    def _is_temporary(self) -> bool:
+        born = self.__dict__.get("_born")
+        return born is not None and any(born is frame for frame in TRACE_FRAMES)
+
+    # -- collectors ----------------------------------------------------------
+    def vars(
+        self, method: str = "absolute", level: int = -1, include_self: bool = True
+    ) -> Collector:
+        """Every Variable reachable from this object, each once, in BFS order.
+
+        Args:
+            method: ``'absolute'`` keys are ``'<owner name>.<attr>'``
+                (``'Linear0.W'``; container elements ``'<attr>-<index>'``);
+                ``'relative'`` keys are attribute paths from this object
+                (``'l1.W'``, ``'ss.0.l1.W'``) that do not depend on creation
+                order, for checkpoints.
+            level: how many levels of sub-objects to descend (``-1``: all,
+                ``0``: only this object's own Variables).
+            include_self: whether this object's own Variables are included.
+        """
+        return collect(self, method, level, include_self)[1]
+
+    def train_vars(
+        self, method: str = "absolute", level: int = -1, include_self: bool = True
+    ) -> Collector:
+        """The :class:`~brainobj.math.TrainVar` subset of :meth:`vars`."""
+        return self.vars(method, level, include_self).subset(TrainVar)
+
+    def nodes(
+        self, method: str = "absolute", level: int = -1, include_self: bool = True
+    ) -> Collector:
+        """Every object reachable from this one (itself included), BFS order.
+
+        Keys are names, or attribute paths with ``method='relative'`` (this
+        object is ``''``). Containers are transparent.
+        """
+        return collect(self, method, level, include_self)[0]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+_MISSING = object()
+
+
+def _refuse_assignment(obj: BrainPyObject, attr: str, value: Any) -> None:
+    frame = TRACE_FRAMES[-1]
+    if isinstance(value, Variable):
+        what = "replace a Variable attribute"
+    elif attr in obj.__dict__:
+        what = f"assign a non-Variable value ({type(value).__name__})"
+    else:
+        what = f"add a new attribute ({type(value).__name__})"
+    current = obj.__dict__.get(attr, _MISSING)
+    hint = (
+        f"write `{obj.name}.{attr}.value = ...` instead"
+        if isinstance(current, Variable)
+        else f"store it in a Variable created in __init__ (`self.{attr} = bm.Variable(...)`) "
+        f"and assign its `.value` inside the transform"
+    )
+    raise MathError(
+        f"{obj.name}.{attr}: cannot {what} inside a brainobj transform ({frame.owner}); "
+        f"the change would be lost or leak a tracer. To keep state across calls, {hint}."
+    )
+
+
+def _adopt(owner: BrainPyObject, attr: str, value: Any) -> None:
+    """Label new Variables (``'Linear0.W'``) and remember each child's parent."""
+    parent_ref = None
+    for path, item in iter_state(value):
+        if isinstance(item, Variable):
+            if item._owner is None:
+                suffix = "-".join([attr] + [str(k) for k in path])
+                item._label = f"{owner.name}.{suffix}"
+                parent_ref = parent_ref or weakref.ref(owner)
+                item._owner = parent_ref
+        elif item.__dict__.get("_parent") is None and item is not owner:
+            parent_ref = parent_ref or weakref.ref(owner)
+            item.__dict__["_parent"] = parent_ref
+
+
+# -- node containers ---------------------------------------------------------------
+
+def _require_node(container: str, key: Any, item: Any) -> Any:
+    if not isinstance(item, BrainPyObject):
+        raise TypeError(
+            f"{container}[{key!r}]: expected a BrainPyObject, got {type(item).__name__}."
+        )
+    return item
+
+
+@register_list_type
+class NodeList(ObservedList):
+    """A list of objects, found by ``nodes()``/``vars()`` and every transform.
+
+    Example:
+        >>> import brainobj as bp, brainobj.math as bm
+        >>> class Leaf(bp.BrainPyObject):
+        ...     def __init__(self):
+        ...         self.v = bm.Variable(bm.zeros(1))
+        >>> layers = bm.NodeList([Leaf(), Leaf()])
+        >>> len(layers)
+        2
+    """
+
+    def _check_item(self, index: Any, item: Any) -> Any:
+        return _require_node("NodeList", index, item)
+
+
+@register_dict_type
+class NodeDict(ObservedDict):
+    """A dict of objects, found by ``nodes()``/``vars()`` and every transform."""
+
+    def _check_item(self, key: Any, item: Any) -> Any:
+        return _require_node("NodeDict", key, item)

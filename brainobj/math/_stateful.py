@@ -1,0 +1,112 @@
+"""Turning a function that touches Variables into a pure function.
+
+Every transform is built from the two steps here:
+
+1. :func:`discover` runs the function abstractly once and records which
+   Variables it reads (before writing them) and which it writes.
+2. :func:`call_with_state` runs it with the read Variables' boxes holding the
+   values the transform gives it (tracers, inside ``jax.jit``) and returns the
+   function's output plus the written Variables' new values -- a pure function
+   of its inputs that JAX can trace.
+
+Both push a :class:`~brainobj.math._state.TraceFrame` and pop it in a
+``finally``: whatever the function does or raises, every Variable holds the
+value it had before, and no tracer stays behind in a live object.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import jax
+import jax.tree_util as jtu
+
+from ._state import TraceFrame, pop_frame, push_frame
+from ._variable import MathError, Variable
+
+
+class Replan(Exception):
+    """The traced function touched Variables the plan did not expect.
+
+    Raised while JAX re-traces a cached pure function (for new argument
+    shapes, say) and the function takes a path that reads or writes other
+    Variables than the first trace did; the transform then plans again.
+    """
+
+    def __init__(self, frame: TraceFrame | None = None) -> None:
+        super().__init__("the set of Variables touched by the function changed")
+        self.reads = list(frame.reads.values()) if frame else []
+        self.writes = list(frame.writes.values()) if frame else []
+
+
+def discover(fun: Callable, args: tuple, kwargs: dict, owner: str) -> tuple[list, list, Any]:
+    """Which Variables ``fun(*args, **kwargs)`` reads and writes.
+
+    Array arguments are traced abstractly (``jax.eval_shape``); Variables keep
+    their concrete values while the function runs, and every write is undone.
+    Returns ``(reads, writes, output_shapes)``.
+    """
+    frame = push_frame(owner)
+    try:
+        shapes = jax.eval_shape(lambda a, k: _values_only(fun(*a, **k), owner), args, kwargs)
+    finally:
+        pop_frame(frame)
+    return list(frame.reads.values()), list(frame.writes.values()), shapes
+
+
+def call_with_state(
+    fun: Callable,
+    args: tuple,
+    kwargs: dict,
+    read_vars: Sequence[Variable],
+    read_values: Sequence[Any],
+    write_vars: Sequence[Variable],
+    owner: str,
+) -> tuple[Any, list]:
+    """Run ``fun`` with ``read_vars`` holding ``read_values``; return ``(out, new)``.
+
+    ``new`` holds the values of ``write_vars`` after the call. Raises
+    :class:`Replan` if the function touched a Variable outside ``read_vars``
+    and ``write_vars``, or failed to write one of ``write_vars``.
+    """
+    frame = push_frame(owner)
+    try:
+        for var, value in zip(read_vars, read_values):
+            frame.swap_in(var, value)
+        out = _values_only(fun(*args, **kwargs), owner)
+        if not _as_planned(frame, read_vars, write_vars):
+            raise Replan(frame)
+        new = [var._value for var in write_vars]
+    finally:
+        pop_frame(frame)
+    return out, new
+
+
+def _as_planned(frame: TraceFrame, read_vars, write_vars) -> bool:
+    """Reads within the inputs; writes within the outputs; outputs without an
+    input (write-only Variables) actually written, else their stale value
+    would be returned."""
+    read_ids = {id(v) for v in read_vars}
+    write_ids = {id(v) for v in write_vars}
+    if any(key not in read_ids for key in frame.reads):
+        return False
+    if any(key not in write_ids for key in frame.writes):
+        return False
+    return all(id(v) in frame.writes or id(v) in read_ids for v in write_vars)
+
+
+def _values_only(out: Any, owner: str) -> Any:
+    """Replace Variables in a function's output by their values."""
+    from ._object import BrainPyObject
+
+    def leaf(x: Any) -> Any:
+        if isinstance(x, Variable):
+            return x.value
+        if isinstance(x, BrainPyObject):
+            raise MathError(
+                f"{owner}: the function returned the object {x.name}; return arrays "
+                "instead (the live object's Variables are updated in place)."
+            )
+        return x
+
+    return jtu.tree_map(leaf, out, is_leaf=lambda x: isinstance(x, (Variable, BrainPyObject)))

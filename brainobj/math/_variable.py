@@ -1,0 +1,325 @@
+"""``Variable``: the mutable box that holds a model's state.
+
+A Variable holds one JAX array in ``_value``. Reading ``.value`` and writing
+``.value`` go through two small hooks: when a brainobj transform is tracing,
+the innermost :class:`~brainobj.math._state.TraceFrame` records the access so
+the transform knows which Variables are inputs and which are outputs. Outside
+transforms the hooks cost one truthiness test of a list.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Iterable
+
+import jax
+import jax.numpy as jnp
+import jax.tree_util as jtu
+import numpy as np
+
+from ._containers import ObservedDict, ObservedList, register_dict_type, register_list_type
+from ._state import TRACE_FRAMES
+
+__all__ = ["MathError", "Variable", "TrainVar", "VarList", "VarDict"]
+
+
+class MathError(ValueError):
+    """Raised for a misuse of brainobj's Variables, objects or transforms."""
+
+
+def _is_weak(x: Any) -> bool:
+    return bool(getattr(getattr(x, "aval", x), "weak_type", False))
+
+
+def _as_array(value: Any) -> Any:
+    if isinstance(value, Variable):
+        return value.value
+    if isinstance(value, jax.Array):
+        return value
+    return jnp.asarray(value)
+
+
+def _strong(value: Any) -> Any:
+    """Drop JAX's weak type so a Variable's aval never changes between calls."""
+    if _is_weak(value):
+        return jax.lax.convert_element_type(value, value.dtype)
+    return value
+
+
+def _unwrap(x: Any) -> Any:
+    return x.value if isinstance(x, Variable) else x
+
+
+class Variable:
+    """A mutable container for one array, tracked by brainobj's transforms.
+
+    Assigning ``.value`` (or calling :meth:`update`) keeps the shape and dtype
+    fixed: a value of another shape or dtype raises :class:`MathError`. Python
+    scalars and lists are converted; weakly typed values (``v.value = 0.``)
+    adopt the Variable's dtype.
+
+    A Variable behaves like its array in arithmetic, indexing and most array
+    methods, and ``v[idx] = x`` or ``v += x`` update the box in place.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> v = bm.Variable(bm.zeros(3))
+        >>> v += 1.
+        >>> v.value
+        Array([1., 1., 1.], dtype=float32)
+    """
+
+    __slots__ = ("_value", "_label", "_owner", "__weakref__")
+    # Arrays defer binary operators to an operand with a higher priority, so
+    # ``array * variable`` reaches ``Variable.__rmul__`` (numpy's protocol).
+    __array_priority__ = 100
+
+    def __init__(self, value: Any, dtype: Any = None) -> None:
+        if TRACE_FRAMES:
+            raise MathError(
+                f"cannot create a {type(self).__name__} inside a brainobj transform "
+                f"({TRACE_FRAMES[-1].owner}): it would hold a tracer after the call. "
+                "Create it beforehand (e.g. in __init__) and assign its `.value` inside."
+            )
+        value = _as_array(value)
+        if dtype is not None:
+            value = jnp.asarray(value, dtype=dtype)
+        if isinstance(value, jax.core.Tracer):
+            raise MathError("a Variable cannot be initialised with a traced value")
+        self._value = _strong(value)
+        self._label = None
+        self._owner = None  # weakref to the first object that stored it
+
+    # -- the two hooks ------------------------------------------------------
+    @property
+    def value(self) -> jax.Array:
+        """The current array. Inside a transform, reading it is recorded."""
+        if TRACE_FRAMES:
+            TRACE_FRAMES[-1].record_read(self)
+        return self._value
+
+    @value.setter
+    def value(self, new: Any) -> None:
+        new = self._checked(new)
+        if TRACE_FRAMES:
+            TRACE_FRAMES[-1].record_write(self)
+        self._value = new
+
+    def update(self, new: Any) -> None:
+        """Same as ``self.value = new``."""
+        self.value = new
+
+    def _checked(self, new: Any) -> Any:
+        new = _as_array(new)
+        current = self._value
+        if new.shape != current.shape:
+            raise MathError(
+                f"{self.label}: expected shape {tuple(current.shape)}, got {tuple(new.shape)}. "
+                "A Variable keeps its shape; create a new Variable to change it."
+            )
+        if new.dtype != current.dtype:
+            if not _is_weak(new):
+                raise MathError(
+                    f"{self.label}: expected dtype {current.dtype}, got {new.dtype}. "
+                    f"Cast first, e.g. `x.astype({current.dtype.name!r})`."
+                )
+            new = jax.lax.convert_element_type(new, current.dtype)
+        return _strong(new)
+
+    @property
+    def label(self) -> str:
+        """Where the Variable lives (``'Linear0.W'``) once an object owns it."""
+        if self._label is not None:
+            return self._label
+        return f"{type(self).__name__}(shape={tuple(self._value.shape)}, dtype={self._value.dtype})"
+
+    # -- array-like behaviour -----------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._value.shape
+
+    @property
+    def dtype(self) -> Any:
+        return self._value.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim
+
+    @property
+    def size(self) -> int:
+        return self._value.size
+
+    @property
+    def T(self) -> jax.Array:
+        return self.value.T
+
+    def __jax_array__(self) -> jax.Array:
+        return self.value
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self.value, dtype=dtype)
+
+    def __getattr__(self, name: str) -> Any:
+        # Array methods (astype, reshape, sum, ...) are the value's methods.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.value, name)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __iter__(self):
+        return iter(self.value)
+
+    def __getitem__(self, index: Any) -> jax.Array:
+        return self.value[_unwrap(index)]
+
+    def __setitem__(self, index: Any, item: Any) -> None:
+        self.value = self.value.at[_unwrap(index)].set(_unwrap(item))
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __index__(self) -> int:
+        return operator.index(self.value)
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __complex__(self) -> complex:
+        return complex(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec) if spec else repr(self)
+
+    def __neg__(self):
+        return -self.value
+
+    def __pos__(self):
+        return +self.value
+
+    def __abs__(self):
+        return abs(self.value)
+
+    def __invert__(self):
+        return ~self.value
+
+    def __repr__(self) -> str:
+        value = self._value
+        text = repr(value) if not isinstance(value, jax.core.Tracer) else str(value)
+        dtype = getattr(value, "dtype", None)
+        return f"{type(self).__name__}(value={text}, dtype={dtype})"
+
+    # Variables are boxes: equal only to themselves as dict keys and set
+    # members, while ``==`` compares values elementwise like arrays do.
+    __hash__ = object.__hash__
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_variable_type(cls)
+
+
+def _binary(op):
+    def forward(self, other):
+        return op(self.value, _unwrap(other))
+
+    def reverse(self, other):
+        return op(_unwrap(other), self.value)
+
+    def inplace(self, other):
+        self.value = op(self.value, _unwrap(other))
+        return self
+
+    return forward, reverse, inplace
+
+
+for _name, _op in [
+    ("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+    ("truediv", operator.truediv), ("floordiv", operator.floordiv),
+    ("mod", operator.mod), ("pow", operator.pow), ("matmul", operator.matmul),
+    ("and", operator.and_), ("or", operator.or_), ("xor", operator.xor),
+    ("lshift", operator.lshift), ("rshift", operator.rshift),
+]:
+    _f, _r, _i = _binary(_op)
+    setattr(Variable, f"__{_name}__", _f)
+    setattr(Variable, f"__r{_name}__", _r)
+    setattr(Variable, f"__i{_name}__", _i)
+
+for _name, _op in [
+    ("eq", operator.eq), ("ne", operator.ne), ("lt", operator.lt),
+    ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
+]:
+    setattr(Variable, f"__{_name}__", _binary(_op)[0])
+
+Variable.__divmod__ = lambda self, other: divmod(self.value, _unwrap(other))
+Variable.__rdivmod__ = lambda self, other: divmod(_unwrap(other), self.value)
+
+
+def _variable_flatten_with_keys(var: Variable):
+    return [(jtu.GetAttrKey("value"), var._value)], type(var)
+
+
+def _variable_unflatten(cls: type, children: Iterable[Any]) -> Variable:
+    # Rebuilt copies (inside equinox/jax transforms) hold whatever leaf jax
+    # gives them, tracers or filter placeholders included: no checks here.
+    var = object.__new__(cls)
+    (var._value,) = children
+    var._label = None
+    var._owner = None
+    return var
+
+
+def register_variable_type(cls: type) -> type:
+    """Register a Variable subclass as a pytree whose only child is its value."""
+    jtu.register_pytree_with_keys(
+        cls,
+        _variable_flatten_with_keys,
+        _variable_unflatten,
+        lambda var: ((var._value,), type(var)),
+    )
+    return cls
+
+
+register_variable_type(Variable)
+
+
+class TrainVar(Variable):
+    """A trainable parameter: what optimizers and ``obj.train_vars()`` pick up."""
+
+    __slots__ = ()
+
+
+def _require_variable(container: str, key: Any, item: Any) -> Any:
+    if not isinstance(item, Variable):
+        raise TypeError(
+            f"{container}[{key!r}]: expected a Variable, got {type(item).__name__}. "
+            "Wrap arrays in bm.Variable(...)."
+        )
+    return item
+
+
+@register_list_type
+class VarList(ObservedList):
+    """A list of Variables, found by ``vars()`` and by every transform.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> vs = bm.VarList([bm.Variable(bm.zeros(2))])
+        >>> len(vs)
+        1
+    """
+
+    def _check_item(self, index: Any, item: Any) -> Any:
+        return _require_variable("VarList", index, item)
+
+
+@register_dict_type
+class VarDict(ObservedDict):
+    """A dict of Variables, found by ``vars()`` and by every transform."""
+
+    def _check_item(self, key: Any, item: Any) -> Any:
+        return _require_variable("VarDict", key, item)
