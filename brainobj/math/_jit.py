@@ -60,6 +60,7 @@ class JitFunction:
             donate_vars=donate_vars, inline=inline, plain_self=bool(shift),
         )
         self._plan: Plan | None = None
+        self._planner.forget_plan = self._forget_plan
         functools.update_wrapper(self, fun)
 
     # -- the hot path -----------------------------------------------------------
@@ -109,6 +110,12 @@ class JitFunction:
             f"{self._planner.owner}: the Variables touched by the function kept changing "
             "between traces; please report this with the function's code."
         )
+
+    def _forget_plan(self, plan: Plan) -> None:
+        if self._plan is plan:
+            self._plan = None
+        if plan.entry.binding is plan:
+            plan.entry.binding = None
 
     def clear_cache(self) -> None:
         """Drop every compiled version of this function."""

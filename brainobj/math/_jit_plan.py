@@ -21,7 +21,9 @@ Caches refer to objects only weakly: dropping a model frees its entries.
 
 from __future__ import annotations
 
+import functools
 import warnings
+import weakref
 from typing import Any, Callable
 
 import jax
@@ -175,7 +177,7 @@ class Plan:
     __slots__ = (
         "entry", "version", "nargs", "kw_keys", "objects", "statics", "kept_pos",
         "donated_pos", "kw_dynamic", "kw_statics", "simple", "watch", "plain", "root_refs",
-        "rw_vars", "ro_vars", "read_vars", "write_vars",
+        "rw_vars", "ro_vars", "read_vars", "write_vars", "__weakref__",
     )
 
     def still_valid_slow_checks(self) -> bool:
@@ -329,7 +331,9 @@ class Planner:
         plan.ro_vars = plan.read_vars[entry.n_rw:]
         plan.write_vars = [variables[i] for i in entry.write_idx]
         plan.root_refs = [make_ref(obj) for _, obj in roots]
-        plan.objects = [(pos, make_ref(obj)) for _, obj, pos in arg_roots if pos is not None]
+        # When an argument object dies, forget the plan: it holds its Variables.
+        forget = functools.partial(_forget_plan, weakref.ref(plan), self.forget_plan)
+        plan.objects = [(pos, make_ref(obj, forget)) for _, obj, pos in arg_roots if pos is not None]
         positional = list(enumerate(layout.positional))
         plan.statics = [(i, spec[1]) for i, spec in positional if spec[0] == STATIC]
         plan.kw_statics = [(name, spec[1]) for name, spec in layout.keyword if spec[0] == STATIC]
@@ -344,6 +348,11 @@ class Planner:
         plan.watch = watch
         plan.plain = [(make_ref(obj), tuple(obj.__dict__.values())) for obj in plain]
         return plan
+
+    def forget_plan(self, plan: Plan) -> None:
+        """Drop every reference to ``plan`` (set by the owning JitFunction)."""
+        if plan.entry.binding is plan:
+            plan.entry.binding = None
 
     def _evict(self, key: Any) -> None:
         bucket = self.entries.get(key)
@@ -390,6 +399,12 @@ def describe_changes(before: list, after: list, limit: int = 3) -> str:
     new_paths = {path for path, _ in after}
     changes += [f"{path} removed" for path, _ in before if path not in new_paths]
     return "; ".join(changes[:limit])
+
+
+def _forget_plan(plan_ref, forget, _dead_ref) -> None:
+    plan = plan_ref()
+    if plan is not None:
+        forget(plan)
 
 
 def _union(*groups) -> list:
