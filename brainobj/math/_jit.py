@@ -68,44 +68,22 @@ class JitFunction:
         if self._self is not None:
             args = (self._self, *args)
         plan = self._plan
-        if plan is None or not _applies(plan, args, kwargs):
+        if plan is None or not plan.check(args, kwargs):
             return self._call_slow(args, kwargs)
-        if plan.kw_statics:
-            kwargs = {name: kwargs[name] for name in plan.kw_dynamic}
-        entry = plan.entry
-        entry.binding = plan
         try:
-            out, new = entry.compiled(
-                [v._value for v in plan.rw_vars], [v._value for v in plan.ro_vars],
-                [args[i] for i in plan.donated_pos], [args[i] for i in plan.kept_pos], kwargs,
-            )
+            return plan.run(args, kwargs)
         except Replan:
-            return self._call_slow(args, kwargs, widen=entry)
-        if TRACE_FRAMES:
-            TRACE_FRAMES[-1].note(plan.read_vars, plan.write_vars)
-        for var, value in zip(plan.write_vars, new):
-            var._value = value
-        return out
+            return self._call_slow(args, kwargs, widen=plan.entry)
 
     # -- the slow path ------------------------------------------------------------
     def _call_slow(self, args: tuple, kwargs: dict, widen=None) -> Any:
-        for attempt in range(3):
-            plan, (kept, donated, kw_inputs) = self._planner.prepare(args, kwargs, widen=widen)
+        for _ in range(3):
+            plan, inputs = self._planner.prepare(args, kwargs, widen=widen)
             self._plan = plan if plan.simple else None
-            entry = plan.entry
-            entry.binding = plan
             try:
-                out, new = entry.compiled(
-                    [v._value for v in plan.rw_vars], [v._value for v in plan.ro_vars],
-                    donated, kept, kw_inputs)
+                return _run_with_inputs(plan, *inputs)
             except Replan:
-                widen = entry
-                continue
-            if TRACE_FRAMES:
-                TRACE_FRAMES[-1].note(plan.read_vars, plan.write_vars)
-            for var, value in zip(plan.write_vars, new):
-                var._value = value
-            return out
+                widen = plan.entry
         raise RuntimeError(
             f"{self._planner.owner}: the Variables touched by the function kept changing "
             "between traces; please report this with the function's code."
@@ -137,20 +115,87 @@ class JitFunction:
         return f"<bm.jit of {self._planner.name}>"
 
 
-def _applies(plan: Plan, args: tuple, kwargs: dict) -> bool:
-    """The fast path's test: does the cached plan apply to these arguments?"""
-    if plan.version != STRUCTURE.version or len(args) != plan.nargs:
-        return False
-    if kwargs.keys() != plan.kw_keys:
-        return False
-    for pos, ref in plan.objects:
-        if args[pos] is not ref():
+def make_check(plan: Plan) -> Callable[[tuple, dict], bool]:
+    """The fast path's test: does ``plan`` apply to these arguments?
+
+    Built once per plan with everything it needs in local variables; the
+    common case (object arguments, array arguments, nothing else) gets the
+    shortest test.
+    """
+    version, nargs, kw_keys = plan.version, plan.nargs, plan.kw_keys
+    objects, statics = plan.objects, plan.statics
+    rare_checks = plan.still_valid_slow_checks if (plan.watch or plan.plain) else None
+    if len(objects) == 1 and not statics and not kw_keys and rare_checks is None:
+        ((pos, ref),) = objects
+
+        def check_one_object(args: tuple, kwargs: dict) -> bool:
+            return (STRUCTURE.version == version and len(args) == nargs and not kwargs
+                    and args[pos] is ref())
+
+        return check_one_object
+
+    def check(args: tuple, kwargs: dict) -> bool:
+        if STRUCTURE.version != version or len(args) != nargs or kwargs.keys() != kw_keys:
             return False
-    for pos, value in plan.statics:
-        arg = args[pos] if type(pos) is int else kwargs[pos]
-        if arg is not value and not (type(arg) is type(value) and arg == value):
-            return False
-    return not (plan.watch or plan.plain) or plan.still_valid_slow_checks()
+        for pos, ref in objects:
+            if args[pos] is not ref():
+                return False
+        for pos, value in statics:
+            arg = args[pos] if type(pos) is int else kwargs[pos]
+            if arg is not value and not (type(arg) is type(value) and arg == value):
+                return False
+        return rare_checks is None or rare_checks()
+
+    return check
+
+
+def make_run(plan: Plan) -> Callable[[tuple, dict], Any]:
+    """The fast path's work for ``plan``: gather, call, scatter."""
+    entry, compiled = plan.entry, plan.entry.compiled
+    read_vars, write_vars = plan.read_vars, plan.write_vars
+    rw_vars, ro_vars = plan.rw_vars, plan.ro_vars
+    kept_pos, donated_pos = plan.kept_pos, plan.donated_pos
+    kw_dynamic, kw_statics = plan.kw_dynamic, plan.kw_statics
+
+    def scatter(out: Any, new: list) -> Any:
+        if TRACE_FRAMES:
+            TRACE_FRAMES[-1].note(read_vars, write_vars)
+        for var, value in zip(write_vars, new):
+            var._value = value
+        return out
+
+    if entry.compact:
+        def run_compact(args: tuple, kwargs: dict) -> Any:
+            entry.binding = plan
+            return scatter(*compiled([v._value for v in read_vars], [args[i] for i in kept_pos]))
+
+        return run_compact
+
+    def run(args: tuple, kwargs: dict) -> Any:
+        if kw_statics:
+            kwargs = {name: kwargs[name] for name in kw_dynamic}
+        entry.binding = plan
+        return scatter(*compiled(
+            [v._value for v in rw_vars], [v._value for v in ro_vars],
+            [args[i] for i in donated_pos], [args[i] for i in kept_pos], kwargs))
+
+    return run
+
+
+def _run_with_inputs(plan: Plan, kept: list, donated: list, kw_inputs: dict) -> Any:
+    """Run ``plan`` on inputs the slow path already sorted (any layout)."""
+    entry = plan.entry
+    entry.binding = plan
+    if entry.compact:
+        out, new = entry.compiled([v._value for v in plan.read_vars], kept)
+    else:
+        out, new = entry.compiled([v._value for v in plan.rw_vars], [v._value for v in plan.ro_vars],
+                                  donated, kept, kw_inputs)
+    if TRACE_FRAMES:
+        TRACE_FRAMES[-1].note(plan.read_vars, plan.write_vars)
+    for var, value in zip(plan.write_vars, new):
+        var._value = value
+    return out
 
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),

@@ -167,7 +167,7 @@ class Entry:
 
     __slots__ = (
         "layout", "full_key", "extra_refs", "array_refs", "read_idx", "write_idx", "n_rw",
-        "compiled", "binding", "described", "__weakref__",
+        "compiled", "compact", "binding", "described", "__weakref__",
     )
 
 
@@ -177,7 +177,7 @@ class Plan:
     __slots__ = (
         "entry", "version", "nargs", "kw_keys", "objects", "statics", "kept_pos",
         "donated_pos", "kw_dynamic", "kw_statics", "simple", "watch", "plain", "root_refs",
-        "rw_vars", "ro_vars", "read_vars", "write_vars", "__weakref__",
+        "rw_vars", "ro_vars", "read_vars", "write_vars", "check", "run", "__weakref__",
     )
 
     def still_valid_slow_checks(self) -> bool:
@@ -287,6 +287,7 @@ class Planner:
         # Array attributes are compiled in as constants and keyed by id: a
         # dead array's id may be reused, so the entry must not outlive it.
         entry.array_refs = [make_ref(a, lambda _, k=key: self._evict(k)) for a in full.arrays]
+        entry.compact = not (self.donate_vars or self.donate_argnums or layout.keyword)
         entry.compiled = self._make_compiled(entry)
 
         bucket = self.entries.setdefault(key, [])
@@ -316,6 +317,10 @@ class Planner:
             return call_with_state(fun, args, kwargs, plan.read_vars,
                                    list(rw_values) + list(ro_values), plan.write_vars, owner)
 
+        if entry.compact:
+            # The common case gets two arguments: fewer pytrees for JAX's
+            # dispatch to flatten on every call.
+            return jax.jit(lambda values, kept: pure(values, (), (), kept, {}), inline=self.inline)
         donate = ((0,) if self.donate_vars else ()) + ((2,) if self.donate_argnums else ())
         return jax.jit(pure, donate_argnums=donate, inline=self.inline)
 
@@ -347,6 +352,10 @@ class Planner:
             spec[0] in (STATIC, DYNAMIC) for _, spec in layout.keyword)
         plan.watch = watch
         plan.plain = [(make_ref(obj), tuple(obj.__dict__.values())) for obj in plain]
+        from ._jit import make_check, make_run
+
+        plan.check = make_check(plan)
+        plan.run = make_run(plan)
         return plan
 
     def forget_plan(self, plan: Plan) -> None:
