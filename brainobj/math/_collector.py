@@ -14,7 +14,8 @@ class Collector(dict):
     Example:
         >>> import brainobj as bp, brainobj.math as bm
         >>> class Net(bp.BrainPyObject):
-        ...     def __init__(self):
+        ...     def __init__(self, name=None):
+        ...         super().__init__(name=name)
         ...         self.w = bm.TrainVar(bm.ones(2))
         ...         self.n = bm.Variable(bm.zeros(1))
         >>> list(Net(name='net').vars().subset(bm.TrainVar))
