@@ -4,9 +4,9 @@ Every public function of ``jax.numpy`` (and the activations of ``jax.nn``)
 is available as ``bm.<name>``. They are JAX's own functions, not rewrites;
 the only addition is that a Variable passed to one (directly, or inside a
 list or tuple argument such as ``bm.concatenate([v1, v2])``) is replaced by
-its value first. Recent JAX versions no longer accept objects that define
-``__jax_array__`` in most functions, so ``jnp.sin(v)`` needs ``v.value``
-there, while ``bm.sin(v)`` always works.
+its value first. ``jnp.sin(v)`` works too (through ``__jax_array__``), but
+``jax.lax`` and ``jax.random`` functions refuse a Variable and need
+``v.value``; ``bm.*`` functions never do, inside lists/tuples included.
 """
 
 from __future__ import annotations

@@ -23,23 +23,32 @@ class Collector(dict):
     """
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        self._check_unbound(key, value)
+        super().__setitem__(key, value)
+
+    def _check_unbound(self, key: Any, value: Any) -> None:
         if key in self and self[key] is not value:
             raise KeyError(
                 f"Collector key {key!r} is already bound to another object "
                 f"({type(self[key]).__name__}); names must be unique."
             )
-        super().__setitem__(key, value)
 
     def update(self, other: Any = (), **kwargs: Any) -> "Collector":
-        items = other.items() if hasattr(other, "items") else other
+        """Add entries; rebinding a key to another object raises, changing nothing."""
+        items = list(other.items() if hasattr(other, "items") else other)
+        items += list(kwargs.items())
         for key, value in items:
-            self[key] = value
-        for key, value in kwargs.items():
-            self[key] = value
+            self._check_unbound(key, value)
+        dict.update(self, items)
         return self
 
-    def __add__(self, other: dict) -> "Collector":
+    def __ior__(self, other: Any) -> "Collector":
+        return self.update(other)
+
+    def __or__(self, other: dict) -> "Collector":
         return type(self)(self).update(other)
+
+    __add__ = __or__
 
     def subset(self, kind: type) -> "Collector":
         """The entries whose values are instances of ``kind``."""

@@ -20,19 +20,25 @@ class ObservedList(list):
     """A ``list`` that bumps the structure version when mutated."""
 
     def __init__(self, items: Iterable[Any] = ()) -> None:
-        super().__init__(self._check_item(i, x) for i, x in enumerate(items))
+        super().__init__(self._accept(i, x) for i, x in enumerate(items))
 
     def _check_item(self, index: Any, item: Any) -> Any:
+        """Validate one item; subclasses raise on items they cannot hold."""
         return item
+
+    def _accept(self, index: Any, item: Any) -> Any:
+        # Lists and dicts put in later must be observed too, or mutating
+        # them would go unnoticed by the transforms' cached plans.
+        return observe(self._check_item(index, item))
 
     def _changed(self) -> None:
         bump_structure_version()
 
     def __setitem__(self, index, value):
         if isinstance(index, slice):
-            value = [self._check_item(index, v) for v in value]
+            value = [self._accept(index, v) for v in value]
         else:
-            value = self._check_item(index, value)
+            value = self._accept(index, value)
         super().__setitem__(index, value)
         self._changed()
 
@@ -50,16 +56,18 @@ class ObservedList(list):
         return result
 
     def append(self, item: Any) -> None:
-        super().append(self._check_item(len(self), item))
+        super().append(self._accept(len(self), item))
         self._changed()
 
     def extend(self, items: Iterable[Any]) -> None:
         start = len(self)
-        super().extend(self._check_item(start + i, x) for i, x in enumerate(items))
+        # Check every item before inserting any: a bad item changes nothing.
+        accepted = [self._accept(start + i, x) for i, x in enumerate(items)]
+        super().extend(accepted)
         self._changed()
 
     def insert(self, index, item) -> None:
-        super().insert(index, self._check_item(index, item))
+        super().insert(index, self._accept(index, item))
         self._changed()
 
     def pop(self, index=-1):
@@ -98,16 +106,20 @@ class ObservedDict(dict):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
         for key, value in dict(*args, **kwargs).items():
-            dict.__setitem__(self, key, self._check_item(key, value))
+            dict.__setitem__(self, key, self._accept(key, value))
 
     def _check_item(self, key: Any, item: Any) -> Any:
+        """Validate one item; subclasses raise on items they cannot hold."""
         return item
+
+    def _accept(self, key: Any, item: Any) -> Any:
+        return observe(self._check_item(key, item))
 
     def _changed(self) -> None:
         bump_structure_version()
 
     def __setitem__(self, key, value):
-        super().__setitem__(key, self._check_item(key, value))
+        super().__setitem__(key, self._accept(key, value))
         self._changed()
 
     def __delitem__(self, key):
@@ -119,8 +131,9 @@ class ObservedDict(dict):
         return self
 
     def update(self, *args, **kwargs) -> None:
-        for key, value in dict(*args, **kwargs).items():
-            dict.__setitem__(self, key, self._check_item(key, value))
+        # Check every item before inserting any: a bad item changes nothing.
+        accepted = {k: self._accept(k, v) for k, v in dict(*args, **kwargs).items()}
+        dict.update(self, accepted)
         self._changed()
 
     def setdefault(self, key, default=None):

@@ -28,7 +28,7 @@ from ._static import canonical
 from ._variable import Variable
 
 # Attributes every object carries for brainobj's own bookkeeping.
-INTERNAL_ATTRS = frozenset({"name", "_born", "_parent"})
+INTERNAL_ATTRS = frozenset({"name", "_born", "_parent", "_dynamic"})
 
 
 def is_node(value: Any) -> bool:

@@ -268,9 +268,14 @@ class Planner:
                     extra_ids.add(id(owner))
                     extras.append(owner)
         full = structure(roots + [(f"<free {i}>", e) for i, e in enumerate(extras)])
-        position = {}
-        for i, var in enumerate(full.variables):
-            position.setdefault(id(var), i)
+        position = {id(v): i for i, v in reversed(list(enumerate(full.variables)))}
+        # A Variable's recorded owner may have let go of it (moved to another
+        # object, or a copy's stale back-reference): track the Variable itself.
+        strays = [v for v in _union(reads, writes) if id(v) not in position]
+        if strays:
+            extras.extend(strays)
+            full = structure(roots + [(f"<free {i}>", e) for i, e in enumerate(extras)])
+            position = {id(v): i for i, v in reversed(list(enumerate(full.variables)))}
         write_ids = {id(v) for v in writes}
         rw = [position[id(v)] for v in reads if id(v) in write_ids]
         ro = [position[id(v)] for v in reads if id(v) not in write_ids]

@@ -104,11 +104,15 @@ class _StaticPart:
 
 def _flatten_with_keys(obj: "BrainPyObject"):
     children, dynamic, static, order = [], [], [], []
+    # A copy rebuilt by unflatten keeps its original's split: tree_map and
+    # eqx.partition put None/True/placeholders where arrays were, and those
+    # must stay children or the treedef would change under them.
+    rebuilt_dynamic = obj.__dict__.get("_dynamic")
     for key, value in obj.__dict__.items():
         if key in INTERNAL_ATTRS:
             continue
         order.append(key)
-        if _is_dynamic(value):
+        if (key in rebuilt_dynamic) if rebuilt_dynamic is not None else _is_dynamic(value):
             dynamic.append(key)
             children.append((jtu.GetAttrKey(key), value))
         else:
@@ -130,6 +134,7 @@ def _unflatten(cls: type, aux: _StaticPart, children: Iterable[Any]) -> "BrainPy
     d = obj.__dict__
     d["name"] = aux.name
     d["_born"] = None
+    d["_dynamic"] = aux.dynamic
     for key in aux.order:
         d[key] = values[key]
     return obj
@@ -203,6 +208,7 @@ class BrainPyObject(metaclass=_ObjectMeta):
         value = observe(value)
         _adopt(self, attr, value)
         object.__setattr__(self, attr, value)
+        d.pop("_dynamic", None)  # a rebuilt copy edited by hand: split by value again
         bump_structure_version()
 
     def __delattr__(self, attr: str) -> None:
@@ -211,11 +217,25 @@ class BrainPyObject(metaclass=_ObjectMeta):
                 f"{self.name}.{attr}: cannot delete an attribute inside a brainobj transform."
             )
         object.__delattr__(self, attr)
+        self.__dict__.pop("_dynamic", None)
         bump_structure_version()
 
     def _is_temporary(self) -> bool:
         born = self.__dict__.get("_born")
         return born is not None and any(born is frame for frame in TRACE_FRAMES)
+
+    # -- copy and pickle -----------------------------------------------------
+    # copy/deepcopy/pickle rebuild through ``__new__``, which claims a fresh
+    # unique name; the copied state must not overwrite it.
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in INTERNAL_ATTRS}
+
+    def __setstate__(self, state: dict) -> None:
+        d = self.__dict__
+        for attr, value in state.items():
+            _adopt(self, attr, value)
+            d[attr] = value
+        bump_structure_version()
 
     # -- collectors ----------------------------------------------------------
     def vars(

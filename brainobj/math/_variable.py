@@ -109,6 +109,17 @@ class Variable:
         """Same as ``self.value = new``."""
         self.value = new
 
+    # -- copy and pickle ----------------------------------------------------
+    # A copy belongs to no object yet: the object that stores it (or the
+    # copied object's ``__setstate__``) labels it afresh.
+    def __getstate__(self) -> dict:
+        return {"value": self._value}
+
+    def __setstate__(self, state: dict) -> None:
+        self._value = state["value"]
+        self._label = None
+        self._owner = None
+
     def _checked(self, new: Any) -> Any:
         new = _as_array(new)
         current = self._value
