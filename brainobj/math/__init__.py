@@ -5,7 +5,24 @@ from ._array_api import EXPORTS as _ARRAY_FUNCTIONS
 # jax.numpy / jax.nn functions first, so brainobj's own names below win.
 globals().update(_ARRAY_FUNCTIONS)
 
+from ._autodiff import (
+    grad as grad,
+    hessian as hessian,
+    jacfwd as jacfwd,
+    jacobian as jacobian,
+    jacrev as jacrev,
+    value_and_grad as value_and_grad,
+    vector_grad as vector_grad,
+)
 from ._collector import Collector as Collector
+from ._control_flow import (
+    cond as cond,
+    for_loop as for_loop,
+    ifelse as ifelse,
+    scan as scan,
+    switch as switch,
+    while_loop as while_loop,
+)
 from ._jit import JitFunction as JitFunction, cls_jit as cls_jit, jit as jit
 from ._jit_plan import RetraceWarning as RetraceWarning
 from ._object import BrainPyObject as BrainPyObject, NodeDict as NodeDict, NodeList as NodeList

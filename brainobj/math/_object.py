@@ -30,7 +30,7 @@ import numpy as np
 from ._collector import Collector
 from ._containers import ObservedDict, ObservedList, observe, register_dict_type, register_list_type
 from ._graph import INTERNAL_ATTRS, collect, is_container, iter_state
-from ._state import TRACE_FRAMES, bump_structure_version
+from ._state import FUNCTIONAL_COPY, TRACE_FRAMES, bump_structure_version
 from ._static import canonical
 from ._variable import MathError, TrainVar, Variable
 
@@ -304,7 +304,8 @@ def _adopt(owner: BrainPyObject, attr: str, value: Any) -> None:
     parent_ref = None
     for path, item in iter_state(value):
         if isinstance(item, Variable):
-            if item._owner is None:
+            # A functional copy stored on a live object becomes live state.
+            if item._owner is None or item._owner is FUNCTIONAL_COPY:
                 suffix = "-".join([attr] + [str(k) for k in path])
                 item._label = f"{owner.name}.{suffix}"
                 parent_ref = parent_ref or weakref.ref(owner)

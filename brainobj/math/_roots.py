@@ -78,14 +78,15 @@ def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
 def referenced_objects(fun: Callable) -> list[tuple[str, Any, Callable[[], Any]]]:
     """Objects/Variables that ``fun`` names directly, with a way to re-read each.
 
+    Functions ``fun`` holds in its closure, and functions of its own module it
+    names as globals, are looked into as well: a helper (or a loop body handed
+    to ``bm.for_loop``) that reaches a global model counts as naming it.
     Returns ``(label, object, reread)`` triples; ``reread()`` returns what the
     name refers to now.
     """
     found: list[tuple[str, Any, Callable[[], Any]]] = []
     seen: set[int] = set()
-    code = getattr(fun, "__code__", None)
-    if code is None:
-        return found
+    visited: set[int] = set()
 
     def consider(label: str, value: Any, reread: Callable[[], Any]) -> None:
         target = value.__self__ if isinstance(value, types.MethodType) else value
@@ -93,18 +94,32 @@ def referenced_objects(fun: Callable) -> list[tuple[str, Any, Callable[[], Any]]
             seen.add(id(target))
             found.append((label, target, reread))
 
-    for name, cell in zip(code.co_freevars, fun.__closure__ or ()):
-        try:
-            value = cell.cell_contents
-        except ValueError:  # empty cell: the name is not bound yet
-            continue
-        consider(f"<closure {name}>", value, lambda cell=cell: _cell_value(cell))
-    namespace = getattr(fun, "__globals__", {})
-    for inner in _code_objects(code):
-        for name in inner.co_names:
-            if name in namespace:
-                consider(f"<global {name}>", namespace[name],
-                         lambda name=name: namespace.get(name))
+    def visit(f: Any, home: dict | None) -> None:
+        code = getattr(f, "__code__", None)
+        if code is None or id(f) in visited:
+            return
+        visited.add(id(f))
+        inner_functions = []
+        for name, cell in zip(code.co_freevars, f.__closure__ or ()):
+            try:
+                value = cell.cell_contents
+            except ValueError:  # empty cell: the name is not bound yet
+                continue
+            consider(f"<closure {name}>", value, lambda cell=cell: _cell_value(cell))
+            if isinstance(value, types.FunctionType):
+                inner_functions.append(value)
+        namespace = getattr(f, "__globals__", {})
+        for inner in _code_objects(code):
+            for name in inner.co_names:
+                if name in namespace:
+                    value = namespace[name]
+                    consider(f"<global {name}>", value, lambda ns=namespace, n=name: ns.get(n))
+                    if isinstance(value, types.FunctionType) and value.__globals__ is home:
+                        inner_functions.append(value)
+        for g in inner_functions:
+            visit(g, home if home is not None else namespace)
+
+    visit(fun, getattr(fun, "__globals__", None))
     return found
 
 

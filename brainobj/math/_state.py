@@ -33,6 +33,18 @@ def bump_structure_version() -> None:
     STRUCTURE.version += 1
 
 
+def FUNCTIONAL_COPY() -> None:
+    """The ``_owner`` of a Variable rebuilt by ``tree_unflatten``.
+
+    JAX rebuilds a Variable it flattened (``jnp.where(v, ...)`` passes ``v``
+    through an inner ``jax.jit``; ``jax.grad`` over an object argument) as a
+    new box holding the inner transform's tracer. Such a copy is a value, not
+    state: frames ignore its reads and writes. Like a dead weakref, calling
+    it gives ``None``.
+    """
+    return None
+
+
 class TraceFrame:
     """What one tracing transform has seen of the Variables.
 
@@ -51,11 +63,15 @@ class TraceFrame:
         self.owner = owner
 
     def record_read(self, var: Any) -> None:
+        if var._owner is FUNCTIONAL_COPY:
+            return
         key = id(var)
         if key not in self.writes and key not in self.reads:
             self.reads[key] = var
 
     def record_write(self, var: Any) -> None:
+        if var._owner is FUNCTIONAL_COPY:
+            return
         key = id(var)
         if key not in self.saved:
             self.saved[key] = (var, var._value)

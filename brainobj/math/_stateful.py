@@ -110,3 +110,75 @@ def _values_only(out: Any, owner: str) -> Any:
         return x
 
     return jtu.tree_map(leaf, out, is_leaf=lambda x: isinstance(x, (Variable, BrainPyObject)))
+
+
+class Carried:
+    """The Variables a ``jax.lax`` primitive must carry, learned while tracing.
+
+    Control-flow primitives need every Variable their body writes as an
+    explicit input/output (the loop carry, the branch outputs). :meth:`wrap`
+    turns a piece of user code into ``pure(state, *args) -> (new_state, out)``
+    over the Variables in :attr:`variables`; writes to any other Variable
+    are noted in :attr:`missed`. :func:`run_carried` starts from no Variables
+    and re-traces with the missed ones added until the set is complete --
+    at most one extra trace for a typical body, and only while tracing.
+    """
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.variables: list[Variable] = []
+        self.missed: dict[int, Variable] = {}
+
+    def initial(self) -> list:
+        """The carried Variables' current values (recorded as reads)."""
+        return [var.value for var in self.variables]
+
+    def wrap(self, fun: Callable, *, writes_allowed: bool = True) -> Callable:
+        owner = self.owner
+
+        def pure(state, *args, **kwargs):
+            carried = {id(v) for v in self.variables}
+            frame = push_frame(owner)
+            try:
+                for var, value in zip(self.variables, state):
+                    frame.swap_in(var, value)
+                out = _values_only(fun(*args, **kwargs), owner)
+                if frame.writes and not writes_allowed:
+                    names = ", ".join(_describe(v) for v in frame.writes.values())
+                    raise MathError(
+                        f"{owner}: this function must not write Variables, but it wrote "
+                        f"{names}. Move the update into the body function."
+                    )
+                for key, var in frame.writes.items():
+                    if key not in carried:
+                        self.missed[key] = var
+                new_state = [var._value for var in self.variables]
+            finally:
+                pop_frame(frame)
+            return new_state, out
+
+        return pure
+
+
+def run_carried(owner: str, call: Callable[[Carried], tuple[list, Any]]) -> Any:
+    """Run ``call(carried) -> (final_state, out)`` until no write is missed.
+
+    ``call`` invokes the JAX primitive with functions from ``carried.wrap``
+    and the initial state ``carried.initial()``. The final state is written
+    into the live Variables only once a trace has carried every write, so a
+    failure anywhere leaves every Variable untouched.
+    """
+    carried = Carried(owner)
+    for _ in range(8):
+        final_state, out = call(carried)
+        if not carried.missed:
+            for var, value in zip(carried.variables, final_state):
+                var.value = value
+            return out
+        carried.variables.extend(carried.missed.values())
+        carried.missed = {}
+    raise MathError(f"{owner}: the set of Variables written keeps changing between traces.")
+
+
+def _describe(var: Variable) -> str:
+    return var._label or f"an unnamed {type(var).__name__} of shape {var.shape}"

@@ -18,7 +18,7 @@ import jax.tree_util as jtu
 import numpy as np
 
 from ._containers import ObservedDict, ObservedList, register_dict_type, register_list_type
-from ._state import TRACE_FRAMES
+from ._state import FUNCTIONAL_COPY, TRACE_FRAMES
 
 __all__ = ["MathError", "Variable", "TrainVar", "VarList", "VarDict"]
 
@@ -280,7 +280,7 @@ def _variable_unflatten(cls: type, children: Iterable[Any]) -> Variable:
     var = object.__new__(cls)
     (var._value,) = children
     var._label = None
-    var._owner = None
+    var._owner = FUNCTIONAL_COPY
     return var
 
 

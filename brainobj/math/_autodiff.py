@@ -1,0 +1,362 @@
+"""Differentiation over Variables: ``grad``, ``value_and_grad``, ``vector_grad``,
+``jacobian``/``jacrev``/``jacfwd`` and ``hessian``.
+
+All of them share one mechanism (:func:`_differentiate`): the Variables in
+``grad_vars`` have their boxes swapped for JAX's tracers while ``fun`` runs
+inside the JAX transform, and every Variable ``fun`` writes (a random key, a
+running statistic) has its new value smuggled out as auxiliary output and
+assigned after the transform returns. No discovery pass is needed: JAX traces
+``fun`` exactly once per call.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import jax.tree_util as jtu
+
+from ._state import pop_frame, push_frame
+from ._stateful import _values_only
+from ._variable import MathError, Variable
+
+__all__ = ["grad", "value_and_grad", "vector_grad", "jacobian", "jacrev", "jacfwd", "hessian"]
+
+
+def is_differentiable(var: Variable) -> bool:
+    """Float and complex Variables get gradients; int, bool and PRNG keys do not."""
+    return jnp.issubdtype(var.dtype, jnp.inexact)
+
+
+class _GradVars:
+    """``grad_vars`` as given (one Variable, a sequence or a dict), flattened.
+
+    ``variables`` lists the differentiable Variables; :meth:`rebuild` puts
+    their gradients back in the user's structure, with ``None`` where a
+    Variable cannot be differentiated.
+    """
+
+    def __init__(self, grad_vars: Any, owner: str) -> None:
+        self.given = grad_vars
+        if grad_vars is None:
+            keys, items = [], []
+        elif isinstance(grad_vars, Variable):
+            keys, items = [None], [grad_vars]
+        elif isinstance(grad_vars, dict):
+            keys, items = list(grad_vars.keys()), list(grad_vars.values())
+        elif isinstance(grad_vars, (list, tuple)):
+            keys, items = list(range(len(grad_vars))), list(grad_vars)
+        else:
+            raise TypeError(
+                f"{owner}: grad_vars must be a Variable, a list/tuple of Variables or a "
+                f"dict of them (such as `model.train_vars()`), got {type(grad_vars).__name__}."
+            )
+        for key, item in zip(keys, items):
+            if not isinstance(item, Variable):
+                where = "grad_vars" if key is None else f"grad_vars[{key!r}]"
+                raise TypeError(
+                    f"{owner}: {where} is a {type(item).__name__}, not a Variable; pass "
+                    "the Variables to differentiate (e.g. `model.train_vars()`)."
+                )
+        self.keys = keys
+        self.mask = [is_differentiable(v) for v in items]
+        self.variables = [v for v, ok in zip(items, self.mask) if ok]
+
+    def rebuild(self, grads: Sequence[Any]) -> Any:
+        grads = iter(grads)
+        values = [next(grads) if ok else None for ok in self.mask]
+        given = self.given
+        if isinstance(given, Variable):
+            return values[0]
+        if isinstance(given, dict):
+            return type(given)(zip(self.keys, values))
+        if isinstance(given, tuple):
+            return tuple(values)
+        return values
+
+
+def _check_argnums(argnums: Any, owner: str) -> tuple[tuple[int, ...], bool]:
+    if isinstance(argnums, int):
+        return (argnums,), True
+    try:
+        nums = tuple(argnums)
+    except TypeError:
+        nums = None
+    if nums is None or not nums or not all(isinstance(i, int) for i in nums):
+        raise TypeError(f"{owner}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}.")
+    return nums, False
+
+
+def _differentiate(
+    jax_transform: Callable,
+    fun: Callable,
+    grad_vars: Any,
+    argnums: Any,
+    has_aux: bool,
+    return_value: bool,
+    owner: str,
+    reduce_output: Callable[[Any], Any] | None = None,
+    second_order: bool = False,
+) -> Callable:
+    """Build ``fun``'s derivative with ``jax_transform`` (``jax.grad``, ...).
+
+    The returned function gives BrainPy's layout: ``grads`` is ``var_grads``,
+    ``arg_grads`` or ``(var_grads, arg_grads)``, followed by the value and/or
+    aux when asked for.
+    """
+    spec = _GradVars(grad_vars, owner)
+    if argnums is None and grad_vars is None:
+        argnums = 0
+    nums, single = _check_argnums(argnums, owner) if argnums is not None else ((), False)
+    with_vars = grad_vars is not None
+    jax_argnums = ((0,) if with_vars else ()) + tuple(i + 1 for i in nums)
+
+    def arrange(per_argnum: Sequence[Any], inner: Callable[[Any], Any]) -> Any:
+        """``jax_argnums``-aligned results -> var_grads / arg_grads / both."""
+        per_argnum = list(per_argnum)
+        var_part = spec.rebuild([inner(g) for g in per_argnum[0]]) if with_vars else None
+        args = [inner(g) for g in (per_argnum[1:] if with_vars else per_argnum)]
+        arg_part = (args[0] if single else tuple(args)) if nums else None
+        if not with_vars:
+            return arg_part
+        return var_part if not nums else (var_part, arg_part)
+
+    @functools.wraps(fun)
+    def derivative(*args: Any, **kwargs: Any) -> Any:
+        variables = spec.variables
+        written: list[Variable] = []
+
+        def pure(var_values, *args):
+            frame = push_frame(owner)
+            try:
+                for var, value in zip(variables, var_values):
+                    frame.swap_in(var, value)
+                out = fun(*args, **kwargs)
+                if has_aux:
+                    if not (isinstance(out, tuple) and len(out) == 2):
+                        raise MathError(f"{owner}: has_aux=True needs `fun` to return (value, aux).")
+                    out, aux = out
+                else:
+                    aux = None
+                out, aux = _values_only(out, owner), _values_only(aux, owner)
+                written[:] = frame.writes.values()
+                new_values = [var._value for var in written]
+            finally:
+                pop_frame(frame)
+            target = out if reduce_output is None else reduce_output(out)
+            return target, (out, aux, new_values)
+
+        var_values = [var.value for var in variables]
+        grads, (value, aux, new_values) = jax_transform(pure, jax_argnums, True)(var_values, *args)
+        for var, new in zip(written, new_values):
+            var.value = new
+
+        if second_order:
+            # jax.hessian nests one level per argnum: block [i][j].
+            result = arrange(grads, lambda row: arrange(row, lambda g: g))
+        else:
+            result = arrange(grads, lambda g: g)
+        if return_value and has_aux:
+            return result, value, aux
+        if return_value:
+            return result, value
+        if has_aux:
+            return result, aux
+        return result
+
+    return derivative
+
+
+def _maybe_decorator(make: Callable) -> Callable:
+    """Allow ``@bm.grad(grad_vars=...)`` as well as ``bm.grad(fun, ...)``."""
+
+    @functools.wraps(make)
+    def wrapper(fun: Callable | None = None, *args: Any, **kwargs: Any) -> Callable:
+        if fun is None:
+            return lambda f: make(f, *args, **kwargs)
+        if not callable(fun):
+            raise TypeError(f"{make.__name__}: expected a function, got {type(fun).__name__}.")
+        return make(fun, *args, **kwargs)
+
+    return wrapper
+
+
+def _jax_grad(fun, argnums, has_aux):
+    return jax.grad(fun, argnums=argnums, has_aux=has_aux)
+
+
+@_maybe_decorator
+def grad(
+    fun: Callable,
+    grad_vars: Any = None,
+    argnums: int | Sequence[int] | None = None,
+    has_aux: bool = False,
+    return_value: bool = False,
+) -> Callable:
+    """Gradient of a scalar function with respect to Variables and/or arguments.
+
+    Args:
+        fun: returns a scalar (or ``(scalar, aux)`` with ``has_aux=True``). It
+            may read and write any Variables, through its arguments, closure
+            or globals.
+        grad_vars: the Variables to differentiate: one Variable, a list/tuple
+            of them, or a dict such as ``model.train_vars()``. Gradients come
+            back in the same structure. Integer, boolean and PRNG-key
+            Variables get ``None`` instead of a gradient (never an error).
+        argnums: positional arguments to differentiate, as in ``jax.grad``.
+            With neither ``grad_vars`` nor ``argnums``, argument 0.
+        has_aux: ``fun`` returns ``(value, aux)``.
+        return_value: also return ``fun``'s value.
+
+    Returns:
+        A function returning ``grads`` -- the Variables' gradients, the
+        arguments' gradients, or ``(var_grads, arg_grads)`` when both are
+        asked for -- then ``(grads, value)``, ``(grads, aux)`` or
+        ``(grads, value, aux)`` following BrainPy's conventions. Variables
+        ``fun`` writes hold their new values afterwards.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> w = bm.TrainVar(bm.ones(3))
+        >>> f = bm.grad(lambda x: bm.sum(w * x) ** 2, grad_vars=[w], return_value=True)
+        >>> grads, value = f(bm.arange(3.))
+        >>> grads[0], value
+        (Array([ 0.,  6., 12.], dtype=float32), Array(9., dtype=float32))
+    """
+    return _differentiate(_jax_grad, fun, grad_vars, argnums, has_aux, return_value, "bm.grad")
+
+
+@_maybe_decorator
+def value_and_grad(
+    fun: Callable,
+    grad_vars: Any = None,
+    argnums: int | Sequence[int] | None = None,
+    has_aux: bool = False,
+) -> Callable:
+    """Like :func:`grad` but returns ``(value, grads)`` in JAX's order.
+
+    With ``has_aux=True`` it returns ``((value, aux), grads)``, like
+    ``jax.value_and_grad``.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> w = bm.TrainVar(bm.asarray(2.))
+        >>> bm.value_and_grad(lambda: w.value ** 3, grad_vars=w)()
+        (Array(8., dtype=float32), Array(12., dtype=float32))
+    """
+    inner = _differentiate(_jax_grad, fun, grad_vars, argnums, has_aux, True, "bm.value_and_grad")
+
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if has_aux:
+            grads, value, aux = inner(*args, **kwargs)
+            return (value, aux), grads
+        grads, value = inner(*args, **kwargs)
+        return value, grads
+
+    return wrapper
+
+
+def _sum_of_leaves(out: Any) -> jax.Array:
+    return sum(jnp.sum(leaf) for leaf in jtu.tree_leaves(out))
+
+
+@_maybe_decorator
+def vector_grad(
+    fun: Callable,
+    grad_vars: Any = None,
+    argnums: int | Sequence[int] | None = None,
+    has_aux: bool = False,
+    return_value: bool = False,
+) -> Callable:
+    """Gradient of the *sum* of a vector (or pytree) valued function.
+
+    BrainPy's ``vector_grad``: for an elementwise ``fun`` this is the
+    elementwise derivative. ``return_value=True`` returns the vector value.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> bm.vector_grad(lambda x: x ** 2)(bm.arange(3.))
+        Array([0., 2., 4.], dtype=float32)
+    """
+    return _differentiate(_jax_grad, fun, grad_vars, argnums, has_aux, return_value,
+                          "bm.vector_grad", reduce_output=_sum_of_leaves)
+
+
+def _jax_jacrev(fun, argnums, has_aux):
+    return jax.jacrev(fun, argnums=argnums, has_aux=has_aux)
+
+
+def _jax_jacfwd(fun, argnums, has_aux):
+    return jax.jacfwd(fun, argnums=argnums, has_aux=has_aux)
+
+
+def _jax_hessian(fun, argnums, has_aux):
+    return jax.hessian(fun, argnums=argnums, has_aux=has_aux)
+
+
+@_maybe_decorator
+def jacrev(
+    fun: Callable,
+    grad_vars: Any = None,
+    argnums: int | Sequence[int] | None = None,
+    has_aux: bool = False,
+    return_value: bool = False,
+) -> Callable:
+    """Jacobian by reverse mode (``jax.jacrev``), over Variables and/or arguments.
+
+    Same arguments and return layout as :func:`grad`; ``fun`` may return an
+    array or a pytree.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> bm.jacrev(lambda x: x * bm.arange(1., 3.))(bm.ones(2))
+        Array([[1., 0.],
+               [0., 2.]], dtype=float32)
+    """
+    return _differentiate(_jax_jacrev, fun, grad_vars, argnums, has_aux, return_value, "bm.jacrev")
+
+
+jacobian = jacrev
+
+
+@_maybe_decorator
+def jacfwd(
+    fun: Callable,
+    grad_vars: Any = None,
+    argnums: int | Sequence[int] | None = None,
+    has_aux: bool = False,
+    return_value: bool = False,
+) -> Callable:
+    """Jacobian by forward mode (``jax.jacfwd``); see :func:`jacrev`.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> w = bm.Variable(bm.ones(2))
+        >>> bm.jacfwd(lambda: w * 3., grad_vars=w)()
+        Array([[3., 0.],
+               [0., 3.]], dtype=float32)
+    """
+    return _differentiate(_jax_jacfwd, fun, grad_vars, argnums, has_aux, return_value, "bm.jacfwd")
+
+
+@_maybe_decorator
+def hessian(
+    fun: Callable,
+    grad_vars: Any = None,
+    argnums: int | Sequence[int] | None = None,
+    has_aux: bool = False,
+    return_value: bool = False,
+) -> Callable:
+    """Hessian of a scalar function (``jax.hessian``); see :func:`grad`.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> bm.hessian(lambda x: bm.sum(x ** 3))(bm.asarray([1., 2.]))
+        Array([[ 6.,  0.],
+               [ 0., 12.]], dtype=float32)
+    """
+    return _differentiate(_jax_hessian, fun, grad_vars, argnums, has_aux, return_value, "bm.hessian",
+                          second_order=True)
