@@ -182,3 +182,23 @@ def run_carried(owner: str, call: Callable[[Carried], tuple[list, Any]]) -> Any:
 
 def _describe(var: Variable) -> str:
     return var._label or f"an unnamed {type(var).__name__} of shape {var.shape}"
+
+
+def split_objects(args: Any) -> tuple[list, Callable[[list], Any]]:
+    """Separate the array leaves of ``args`` from the objects/Variables in it.
+
+    Returns ``(arrays, rebuild)``: ``arrays`` (objects replaced by ``None``)
+    can cross a JAX transform boundary; ``rebuild(arrays)`` puts the live
+    objects back, so the function inside works on the real Variables
+    rather than on copies JAX made of them.
+    """
+    from ._roots import is_state
+
+    leaves, treedef = jtu.tree_flatten(args, is_leaf=is_state)
+    arrays = [None if is_state(leaf) else leaf for leaf in leaves]
+
+    def rebuild(new_arrays: list) -> Any:
+        return jtu.tree_unflatten(
+            treedef, [leaf if is_state(leaf) else new for leaf, new in zip(leaves, new_arrays)])
+
+    return arrays, rebuild

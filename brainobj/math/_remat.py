@@ -1,0 +1,48 @@
+"""``bm.remat``: gradient checkpointing for functions that touch Variables."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import jax
+
+from ._stateful import Carried, run_carried, split_objects
+
+__all__ = ["remat"]
+
+
+def remat(fun: Callable, prevent_cse: bool = True, policy: Callable | None = None) -> Callable:
+    """``jax.checkpoint`` of ``fun``: recompute it in the backward pass.
+
+    Differentiating through the result stores only ``fun``'s inputs, not its
+    intermediates, trading compute for memory. ``fun`` follows the usual
+    object rules: it may read and write Variables (written ones are updated
+    afterwards), and objects may come as arguments or through closures.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> w = bm.TrainVar(bm.asarray(3.))
+        >>> layer = bm.remat(lambda x: bm.sin(w * x))
+        >>> g = bm.grad(lambda x: layer(x), grad_vars=w)(1.)
+        >>> bool(bm.allclose(g, bm.cos(3.)))
+        True
+    """
+
+    @functools.wraps(fun)
+    def checkpointed(*args: Any, **kwargs: Any) -> Any:
+        arrays, rebuild = split_objects((args, kwargs))
+
+        def call(carried: Carried):
+            pure = carried.wrap(lambda arrays: _call(fun, rebuild(arrays)))
+            checkpoint = jax.checkpoint(pure, prevent_cse=prevent_cse, policy=policy)
+            return checkpoint(carried.initial(), arrays)
+
+        return run_carried("bm.remat", call)
+
+    return checkpointed
+
+
+def _call(fun: Callable, args_kwargs: tuple) -> Any:
+    args, kwargs = args_kwargs
+    return fun(*args, **kwargs)

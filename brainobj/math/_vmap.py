@@ -1,0 +1,340 @@
+"""``bm.vmap`` over objects, and ``bm.stack_objects``/``bm.unstack_objects`` to build ensembles.
+
+How each Variable is treated inside ``vmap``:
+
+* a Variable of an object argument whose axis (from ``in_axes``, per type via
+  :class:`StateAxes`) is an int is *mapped*: each element sees its slice;
+  writes come back along the same axis;
+* a :class:`~brainobj.math.random.RandomState` that is not mapped is *split*:
+  each element draws from its own stream, and the live state advances once;
+* any other Variable (unmapped, or reached through a closure or global) is
+  *broadcast*: every element reads the same value; writing it is allowed only
+  with a value that does not depend on the mapped inputs, else
+  :class:`~brainobj.math.MathError` names it.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any, Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import jax.tree_util as jtu
+
+from ._roots import is_state
+from ._state import TRACE_FRAMES, pop_frame, push_frame
+from ._stateful import _values_only
+from ._variable import MathError, Variable
+
+__all__ = ["vmap", "StateAxes", "stack_objects", "unstack_objects"]
+
+
+class StateAxes:
+    """Per-type axes for the Variables of an object argument of :func:`vmap`.
+
+    Maps Variable types to an axis (an int) or ``None`` (broadcast). The
+    first entry whose type matches (``isinstance``) wins; the key ``...``
+    matches every Variable. A Variable that matches no entry is an error.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> axes = bm.StateAxes({bm.TrainVar: 0, ...: None})
+        >>> axes.axis_of(bm.TrainVar(bm.zeros(2))), axes.axis_of(bm.Variable(bm.zeros(2)))
+        (0, None)
+    """
+
+    def __init__(self, axes: dict) -> None:
+        for kind, axis in axes.items():
+            if kind is not Ellipsis and not (isinstance(kind, type) and issubclass(kind, Variable)):
+                raise TypeError(f"StateAxes keys must be Variable types or `...`, got {kind!r}.")
+            if axis is not None and not isinstance(axis, int):
+                raise TypeError(f"StateAxes[{kind!r}]: an axis must be an int or None, got {axis!r}.")
+        self.axes = dict(axes)
+
+    def axis_of(self, var: Variable) -> int | None:
+        for kind, axis in self.axes.items():
+            if kind is Ellipsis or isinstance(var, kind):
+                return axis
+        raise MathError(
+            f"{_name(var)}: no StateAxes entry matches its type {type(var).__name__}; add "
+            "one, or `...: 0` / `...: None` for every other Variable."
+        )
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{'...' if k is Ellipsis else k.__name__}: {v}" for k, v in self.axes.items())
+        return f"StateAxes({{{inner}}})"
+
+
+def _name(var: Variable) -> str:
+    return var._label or f"a {type(var).__name__} of shape {tuple(var.shape)}"
+
+
+def _is_random_state(var: Variable) -> bool:
+    from .random import RandomState
+
+    return isinstance(var, RandomState)
+
+
+class _Split:
+    """What one call's arguments say: mapped Variables, array leaves, sizes."""
+
+    def __init__(self, args: tuple, in_axes: Any, axis_size: int | None) -> None:
+        if not isinstance(in_axes, (list, tuple)):
+            in_axes = (in_axes,) * len(args)
+        if len(in_axes) != len(args):
+            raise MathError(f"bm.vmap: in_axes has {len(in_axes)} entries for {len(args)} arguments.")
+        self.mapped: list[Variable] = []      # Variables with an int axis
+        self.mapped_axes: list[int] = []
+        self.broadcast: list[Variable] = []   # Variables of object arguments with axis None
+        self.arg_parts = []                   # per argument: (treedef, leaves, leaf axes or None)
+        seen: dict[int, int | None] = {}
+        sizes: dict[int, str] = {}
+        for i, (arg, spec) in enumerate(zip(args, in_axes)):
+            leaves, treedef = jtu.tree_flatten(arg, is_leaf=is_state)
+            if not any(is_state(leaf) for leaf in leaves):
+                self.arg_parts.append((None, arg, spec))
+                self._note_sizes(arg, spec, f"argument {i}", sizes)
+                continue
+            if not (spec is None or isinstance(spec, (int, StateAxes))):
+                raise MathError(
+                    f"bm.vmap: argument {i} holds objects; give its in_axes as an int, None "
+                    f"or bm.StateAxes, not {spec!r}."
+                )
+            for var in _variables_of(leaves):
+                axis = spec.axis_of(var) if isinstance(spec, StateAxes) else spec
+                if id(var) in seen:
+                    if seen[id(var)] != axis:
+                        raise MathError(f"{_name(var)}: reached with axes {seen[id(var)]} and {axis}.")
+                    continue
+                seen[id(var)] = axis
+                if axis is None:
+                    self.broadcast.append(var)
+                else:
+                    self.mapped.append(var)
+                    self.mapped_axes.append(axis)
+                    self._note_sizes(var.value, axis, _name(var), sizes)
+            default = spec.axes.get(Ellipsis, None) if isinstance(spec, StateAxes) else spec
+            arrays = [None if is_state(leaf) else leaf for leaf in leaves]
+            self.arg_parts.append((treedef, leaves, default))
+            self._note_sizes(arrays, default, f"argument {i}", sizes)
+        if axis_size is not None:
+            sizes.setdefault(axis_size, "axis_size")
+        if len(sizes) > 1:
+            detail = "; ".join(f"{where}: {n}" for n, where in sizes.items())
+            raise MathError(f"bm.vmap: mapped axes have different sizes ({detail}).")
+        self.size = next(iter(sizes)) if sizes else None
+
+    @staticmethod
+    def _note_sizes(tree: Any, axis: Any, where: str, sizes: dict) -> None:
+        if not isinstance(axis, int):
+            return  # pytree in_axes: JAX checks them
+        for leaf in jtu.tree_leaves(tree):
+            shape = jnp.shape(leaf)
+            if axis >= len(shape) or axis < -len(shape):
+                raise MathError(f"bm.vmap: {where} has shape {shape}, which has no axis {axis} to map.")
+            sizes.setdefault(shape[axis], where)
+
+
+def _variables_of(leaves: list) -> list[Variable]:
+    from ._graph import structure
+
+    found = structure([(f"<arg {i}>", leaf) for i, leaf in enumerate(leaves) if is_state(leaf)])
+    unique, ids = [], set()
+    for var in found.variables:
+        if id(var) not in ids:
+            ids.add(id(var))
+            unique.append(var)
+    return unique
+
+
+def vmap(
+    fun: Callable,
+    in_axes: Any = 0,
+    out_axes: Any = 0,
+    axis_name: Any = None,
+    axis_size: int | None = None,
+) -> Callable:
+    """Vectorize ``fun`` over a batch axis, objects included.
+
+    Array arguments follow ``in_axes`` as in ``jax.vmap``. For an argument
+    that holds objects, ``in_axes`` is an int (map every Variable along it),
+    ``None`` (broadcast them) or a :class:`StateAxes` choosing per type.
+    Unmapped random states are split so each element draws its own numbers;
+    Variables reached through closures and globals are broadcast (see the
+    module notes for what writing them means).
+
+    Example -- an ensemble of three linear models, one input batch:
+
+        >>> import brainobj as bp, brainobj.math as bm
+        >>> class Line(bp.BrainPyObject):
+        ...     def __init__(self, a):
+        ...         self.a = bm.TrainVar(bm.asarray(a))
+        ...     def __call__(self, x):
+        ...         return self.a * x
+        >>> ensemble = bm.stack_objects([Line(1.), Line(2.), Line(3.)])
+        >>> bm.vmap(lambda m, x: m(x), in_axes=(0, None))(ensemble, bm.ones(2))
+        Array([[1., 1.],
+               [2., 2.],
+               [3., 3.]], dtype=float32)
+    """
+    owner = "bm.vmap"
+
+    @functools.wraps(fun)
+    def mapped(*args: Any) -> Any:
+        split = _Split(args, in_axes, axis_size)
+        known = {id(v) for v in split.mapped}
+        random_states: list[Variable] = []    # learned: unmapped random states read
+        written: list[Variable] = []          # learned: unmapped Variables written
+        for _ in range(8):
+            missed: dict[int, Variable] = {}
+            result = _trace(fun, split, random_states, written, known, missed, out_axes,
+                            axis_name, owner)
+            if not missed:
+                return result
+            for var in missed.values():
+                (random_states if _is_random_state(var) else written).append(var)
+        raise MathError(f"{owner}: the set of Variables touched keeps changing between traces.")
+
+    return mapped
+
+
+def _trace(fun, split, random_states, written, known, missed, out_axes, axis_name, owner):
+    size = split.size
+    if random_states and size is None:
+        raise MathError(f"{owner}: cannot split random states without a mapped axis; pass axis_size.")
+    rng_ids = {id(v) for v in random_states}
+    written_ids = {id(v) for v in written}
+    mapped_writes: list[int] = []  # filled during the trace: indexes into split.mapped
+
+    def pure(mapped_values, keys, arrays):
+        frame = push_frame(owner)
+        try:
+            for var, value in zip(split.mapped, mapped_values):
+                frame.swap_in(var, value)
+            for var, key in zip(random_states, keys):
+                frame.swap_in(var, key)
+            call_args = [_rebuild(part, arr) for part, arr in zip(split.arg_parts, arrays)]
+            out = _values_only(fun(*call_args), owner)
+            for key, var in list(frame.reads.items()) + list(frame.writes.items()):
+                if key in known or key in rng_ids or key in written_ids:
+                    continue
+                if key in frame.writes or _is_random_state(var):
+                    missed[key] = var
+            mapped_writes[:] = [i for i, v in enumerate(split.mapped) if id(v) in frame.writes]
+            # Every mapped Variable goes out (unchanged ones too): which are
+            # written is known only once this trace is done.
+            new_mapped = [var._value for var in split.mapped]
+            new_written = [var._value for var in written]
+        finally:
+            pop_frame(frame)
+        return out, new_mapped, new_written
+
+    keys, advanced = [], []
+    for var in random_states:
+        live, sub = jax.random.split(var.value)
+        advanced.append(live)
+        keys.append(jax.random.split(sub, size))
+    arrays = [part[1] if part[0] is None else [None if is_state(x) else x for x in part[1]]
+              for part in split.arg_parts]
+    array_axes = [part[2] for part in split.arg_parts]
+    mapped_values = [var.value for var in split.mapped]
+
+    try:
+        out, new_mapped, new_written = jax.vmap(
+            pure,
+            in_axes=(list(split.mapped_axes), [0] * len(keys), array_axes),
+            out_axes=(out_axes, list(split.mapped_axes), [None] * len(written)),
+            axis_name=axis_name,
+            axis_size=size,
+        )(mapped_values, keys, arrays)
+    except ValueError as error:
+        if not written or "out_axes" not in str(error):
+            raise
+        raise _broadcast_write_error(written) from error
+    if missed:
+        return None
+    for i in mapped_writes:
+        split.mapped[i].value = new_mapped[i]
+    for var, value in zip(written, new_written):
+        var.value = value
+    for var, value in zip(random_states, advanced):
+        var.value = value
+    return out
+
+
+def _rebuild(part: tuple, arrays: Any) -> Any:
+    treedef, leaves, _ = part
+    if treedef is None:
+        return arrays
+    return jtu.tree_unflatten(treedef, [leaf if is_state(leaf) else arr
+                                        for leaf, arr in zip(leaves, arrays)])
+
+
+def _broadcast_write_error(written) -> MathError:
+    names = ", ".join(_name(v) for v in written)
+    return MathError(
+        f"bm.vmap: a broadcast Variable ({names}) was written with a value that differs "
+        "across the batch. Map it instead (in_axes / bm.StateAxes on the object holding "
+        "it), or write only values that do not depend on the mapped inputs."
+    )
+
+
+# -- ensembles -----------------------------------------------------------------------
+
+def stack_objects(objects: Sequence[Any]) -> Any:
+    """One object whose Variables stack those of ``objects`` along a new axis 0.
+
+    All objects must have the same structure (same attributes, Variable
+    shapes and dtypes). The result is a deep copy of the first with stacked
+    values: map over it with ``bm.vmap(..., in_axes=0)``.
+
+    Example:
+        >>> import brainobj as bp, brainobj.math as bm
+        >>> class Scale(bp.BrainPyObject):
+        ...     def __init__(self, s):
+        ...         self.s = bm.Variable(bm.asarray([s]))
+        >>> bm.stack_objects([Scale(1.), Scale(2.)]).s.value
+        Array([[1.],
+               [2.]], dtype=float32)
+    """
+    if TRACE_FRAMES:
+        raise MathError("bm.stack_objects: build ensembles outside transforms.")
+    objects = list(objects)
+    if not objects:
+        raise MathError("bm.stack_objects: got no objects.")
+    collections = [obj.vars(method="relative") for obj in objects]
+    first = collections[0]
+    for i, other in enumerate(collections[1:], 1):
+        if list(other) != list(first):
+            raise MathError(f"bm.stack_objects: object {i} has Variables {list(other)}, object 0 has {list(first)}.")
+        for key, var in other.items():
+            ref = first[key]
+            if var.shape != ref.shape or var.dtype != ref.dtype:
+                raise MathError(
+                    f"bm.stack_objects: {key}: object {i} has {var.dtype}{list(var.shape)}, "
+                    f"object 0 has {ref.dtype}{list(ref.shape)}."
+                )
+    result = copy.deepcopy(objects[0])
+    for key, var in result.vars(method="relative").items():
+        var._value = jnp.stack([c[key].value for c in collections])
+    return result
+
+
+def unstack_objects(stacked: Any) -> list:
+    """Split an object made by :func:`stack_objects` back into one object per element."""
+    if TRACE_FRAMES:
+        raise MathError("bm.unstack_objects: split ensembles outside transforms.")
+    variables = stacked.vars(method="relative")
+    sizes = {var.shape[0] if var.ndim else None for var in variables.values()}
+    if len(sizes) != 1 or None in sizes:
+        raise MathError("bm.unstack_objects: every Variable needs the same leading (ensemble) axis.")
+    n = sizes.pop()
+    members = []
+    for i in range(n):
+        member = copy.deepcopy(stacked)
+        for key, var in member.vars(method="relative").items():
+            var._value = variables[key].value[i]
+        members.append(member)
+    return members
