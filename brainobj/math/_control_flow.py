@@ -72,6 +72,9 @@ def _call_spread(fun: Callable, operands: Any) -> Any:
 # body function -> {settings: bm.jit-compiled runner}. Weak in the function
 # (and, for bound methods, in the instance) so dropped models are freed.
 _EAGER_CACHE: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+# Settings include things like a while_loop's cond function, which may be a
+# fresh lambda on every call: keep only the most recent few per body.
+_CACHE_PER_FUNCTION = 16
 
 
 def _compiled_once(fun: Callable, settings: tuple, build: Callable[[], Any]) -> Any:
@@ -94,6 +97,8 @@ def _compiled_once(fun: Callable, settings: tuple, build: Callable[[], Any]) -> 
     if found is not None and found[0]() is instance:
         return found[1]
     value = build()
+    if len(per_function) >= _CACHE_PER_FUNCTION:
+        del per_function[next(iter(per_function))]  # oldest first: a bounded cache
     per_function[slot] = (instance_ref, value)
     return value
 

@@ -237,6 +237,42 @@ class BrainPyObject(metaclass=_ObjectMeta):
             d[attr] = value
         bump_structure_version()
 
+    # -- checkpoints ---------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Every Variable's value keyed by attribute path (``'l1.W'``), as numpy arrays."""
+        from ._state_dict import state_dict
+
+        return state_dict(self)
+
+    def load_state_dict(self, values: dict, strict: bool = True) -> Any:
+        """Load values made by :meth:`state_dict`; all checked before any is assigned.
+
+        Raises :class:`MathError` naming every missing, unexpected or
+        mis-shaped key, changing nothing, unless ``strict=False`` (then the
+        matching keys are loaded and the rest reported).
+        """
+        from ._state_dict import load_state_dict
+
+        return load_state_dict(self, values, strict)
+
+    # -- modes ---------------------------------------------------------------
+    def train(self, mode: bool = True) -> "BrainPyObject":
+        """Switch this object and every object under it to training mode.
+
+        Sets ``training`` on each reachable object that has that attribute
+        (layers such as ``Dropout`` and ``BatchNorm1d``). ``training`` is a
+        static attribute: a jitted function compiles once per mode and
+        switches between both. Returns ``self``.
+        """
+        for node in self.nodes().values():
+            if hasattr(node, "training"):
+                node.training = bool(mode)
+        return self
+
+    def eval(self) -> "BrainPyObject":
+        """Switch to evaluation mode (``train(False)``). Returns ``self``."""
+        return self.train(False)
+
     # -- collectors ----------------------------------------------------------
     def vars(
         self, method: str = "absolute", level: int = -1, include_self: bool = True

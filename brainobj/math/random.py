@@ -33,6 +33,7 @@ from ._variable import Variable
 __all__ = [
     "RandomState", "DEFAULT", "seed", "split_key", "split_keys", "rand", "randn",
     "randint", "uniform", "normal", "bernoulli", "choice", "permutation", "shuffle",
+    "random", "random_sample",
 ]
 
 Shape = int | Sequence[int] | None
@@ -95,6 +96,12 @@ class RandomState(Variable):
     def rand(self, *dims: int, key: jax.Array | None = None) -> jax.Array:
         """Uniform samples in ``[0, 1)`` of shape ``dims``."""
         return jax.random.uniform(self._key(key), dims)
+
+    def random(self, size: Shape = None, key: jax.Array | None = None) -> jax.Array:
+        """Uniform samples in ``[0, 1)`` of shape ``size`` (NumPy's ``random``)."""
+        return jax.random.uniform(self._key(key), _shape(size))
+
+    random_sample = random
 
     def randn(self, *dims: int, key: jax.Array | None = None) -> jax.Array:
         """Standard normal samples of shape ``dims``."""
@@ -167,6 +174,14 @@ def split_keys(n: int) -> jax.Array:
 def rand(*dims: int, key: jax.Array | None = None) -> jax.Array:
     """Uniform samples in ``[0, 1)``; see :meth:`RandomState.rand`."""
     return DEFAULT.rand(*dims, key=key)
+
+
+def random(size: Shape = None, key: jax.Array | None = None) -> jax.Array:
+    """Uniform samples in ``[0, 1)`` of shape ``size``; see :meth:`RandomState.random`."""
+    return DEFAULT.random(size, key=key)
+
+
+random_sample = random
 
 
 def randn(*dims: int, key: jax.Array | None = None) -> jax.Array:

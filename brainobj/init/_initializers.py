@@ -1,0 +1,176 @@
+"""Weight initializers: callables ``init(shape, dtype=None, key=None) -> array``.
+
+Each wraps a ``jax.nn.initializers`` function. Without ``key`` they draw from
+``bm.random``'s default state, so ``bm.random.seed(...)`` makes models
+reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+from jax.nn import initializers as jinit
+
+from ..math import random as _random
+
+__all__ = [
+    "Initializer", "XavierNormal", "XavierUniform", "KaimingNormal", "KaimingUniform",
+    "LecunNormal", "LecunUniform", "Normal", "Uniform", "TruncatedNormal", "Orthogonal",
+    "ZeroInit", "OneInit", "Constant",
+]
+
+Shape = int | Sequence[int]
+
+
+def _as_shape(shape: Shape) -> tuple[int, ...]:
+    if isinstance(shape, int):
+        return (shape,)
+    try:
+        shape = tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"an initializer needs a shape (int or tuple of ints), got {shape!r}") from None
+    if any(d < 0 for d in shape):
+        raise ValueError(f"negative dimension in shape {shape}")
+    return shape
+
+
+class Initializer:
+    """Base class: subclasses set ``self._fn``, a ``jax.nn.initializers`` function."""
+
+    _fn: Any = None
+
+    def __call__(self, shape: Shape, dtype: Any = None, key: jax.Array | None = None) -> jax.Array:
+        shape = _as_shape(shape)
+        dtype = jnp.float32 if dtype is None else dtype
+        key = _random.split_key() if key is None else key
+        return self._fn(key, shape, dtype)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({args})"
+
+
+class _VarianceScaling(Initializer):
+    _fan = "fan_avg"
+    _distribution = "normal"
+    _default_scale = 1.0
+
+    def __init__(self, scale: float | None = None, in_axis: int = -2, out_axis: int = -1) -> None:
+        self.scale = self._default_scale if scale is None else scale
+        self.in_axis, self.out_axis = in_axis, out_axis
+        self._fn = jinit.variance_scaling(self.scale, self._fan, self._distribution,
+                                          in_axis=in_axis, out_axis=out_axis)
+
+
+class XavierNormal(_VarianceScaling):
+    """Glorot normal: variance ``scale * 2 / (fan_in + fan_out)``.
+
+    Example:
+        >>> import brainobj as bp
+        >>> bp.init.XavierNormal()((3, 4)).shape
+        (3, 4)
+    """
+
+
+class XavierUniform(_VarianceScaling):
+    """Glorot uniform: variance ``scale * 2 / (fan_in + fan_out)``."""
+
+    _distribution = "uniform"
+
+
+class KaimingNormal(_VarianceScaling):
+    """He normal: variance ``2 / fan_in`` (``scale`` defaults to 2), for ReLU layers."""
+
+    _fan = "fan_in"
+    _default_scale = 2.0
+
+
+class KaimingUniform(_VarianceScaling):
+    """He uniform: variance ``2 / fan_in`` (``scale`` defaults to 2)."""
+
+    _fan = "fan_in"
+    _distribution = "uniform"
+    _default_scale = 2.0
+
+
+class LecunNormal(_VarianceScaling):
+    """LeCun normal (truncated): variance ``1 / fan_in``."""
+
+    _fan = "fan_in"
+    _distribution = "truncated_normal"
+
+
+class LecunUniform(_VarianceScaling):
+    """LeCun uniform: variance ``1 / fan_in``."""
+
+    _fan = "fan_in"
+    _distribution = "uniform"
+
+
+class Normal(Initializer):
+    """Normal samples with mean ``mean`` and standard deviation ``scale``."""
+
+    def __init__(self, mean: float = 0.0, scale: float = 1.0) -> None:
+        self.mean, self.scale = mean, scale
+        normal = jinit.normal(scale)
+        self._fn = lambda key, shape, dtype: normal(key, shape, dtype) + jnp.asarray(mean, dtype)
+
+
+class Uniform(Initializer):
+    """Uniform samples in ``[min_val, max_val)``."""
+
+    def __init__(self, min_val: float = 0.0, max_val: float = 1.0) -> None:
+        if not min_val < max_val:
+            raise ValueError(f"Uniform needs min_val < max_val, got {min_val} and {max_val}")
+        self.min_val, self.max_val = min_val, max_val
+        self._fn = lambda key, shape, dtype: jax.random.uniform(
+            key, shape, dtype, minval=min_val, maxval=max_val)
+
+
+class TruncatedNormal(Initializer):
+    """Normal(``loc``, ``scale``) truncated to ``[loc + lower*scale, loc + upper*scale]``."""
+
+    def __init__(self, loc: float = 0.0, scale: float = 1.0, lower: float = -2.0,
+                 upper: float = 2.0) -> None:
+        if scale <= 0 or not lower < upper:
+            raise ValueError(f"TruncatedNormal needs scale > 0 and lower < upper, got "
+                             f"scale={scale}, lower={lower}, upper={upper}")
+        self.loc, self.scale, self.lower, self.upper = loc, scale, lower, upper
+        self._fn = lambda key, shape, dtype: loc + scale * jax.random.truncated_normal(
+            key, lower, upper, shape, dtype)
+
+
+class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix times ``scale``, over the last two axes by default."""
+
+    def __init__(self, scale: float = 1.0, axis: int = -1) -> None:
+        self.scale, self.axis = scale, axis
+        self._fn = jinit.orthogonal(scale, column_axis=axis)
+
+
+class Constant(Initializer):
+    """Every entry equal to ``value``."""
+
+    def __init__(self, value: float = 0.0) -> None:
+        self.value = value
+        self._fn = lambda key, shape, dtype: jnp.full(shape, value, dtype)
+
+    def __call__(self, shape: Shape, dtype: Any = None, key: jax.Array | None = None) -> jax.Array:
+        # Deterministic: no key is drawn, so the random stream is not advanced.
+        return self._fn(None, _as_shape(shape), jnp.float32 if dtype is None else dtype)
+
+
+class ZeroInit(Constant):
+    """All zeros."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+
+
+class OneInit(Constant):
+    """All ones (or ``value``)."""
+
+    def __init__(self, value: float = 1.0) -> None:
+        super().__init__(value)

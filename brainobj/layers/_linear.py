@@ -1,0 +1,49 @@
+"""``Linear`` (alias ``Dense``): ``x @ W + b``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+
+from ..init import Initializer, XavierNormal, ZeroInit
+from ..math._variable import MathError, TrainVar
+from ._base import Layer
+
+__all__ = ["Linear", "Dense"]
+
+
+class Linear(Layer):
+    """A fully connected layer: ``x @ W + b``.
+
+    Args:
+        num_in, num_out: input and output features.
+        W_initializer: initializer of ``W`` (shape ``(num_in, num_out)``).
+        b_initializer: initializer of ``b`` (shape ``(num_out,)``); ``None``
+            for no bias.
+
+    Example:
+        >>> import brainobj as bp, brainobj.math as bm
+        >>> layer = bp.Linear(3, 2, W_initializer=bp.init.OneInit())
+        >>> layer(bm.ones((1, 3)))
+        Array([[3., 3.]], dtype=float32)
+    """
+
+    def __init__(self, num_in: int, num_out: int, W_initializer: Initializer = XavierNormal(),
+                 b_initializer: Initializer | None = ZeroInit(), name: str | None = None) -> None:
+        if int(num_in) <= 0 or int(num_out) <= 0:
+            raise ValueError(f"Linear needs positive sizes, got num_in={num_in}, num_out={num_out}")
+        self.num_in, self.num_out = int(num_in), int(num_out)
+        self.W = TrainVar(W_initializer((self.num_in, self.num_out)))
+        self.b = None if b_initializer is None else TrainVar(b_initializer((self.num_out,)))
+
+    def update(self, x: Any) -> jax.Array:
+        x = getattr(x, "value", x)
+        if x.shape[-1] != self.num_in:
+            raise MathError(f"{self.name}: expected inputs with {self.num_in} features "
+                            f"(last axis), got shape {tuple(x.shape)}.")
+        y = x @ self.W.value
+        return y if self.b is None else y + self.b.value
+
+
+Dense = Linear

@@ -1,0 +1,72 @@
+"""An object's Variables as a flat ``{relative path: array}`` dict, and back."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from ._state import TRACE_FRAMES
+from ._variable import MathError
+
+__all__ = ["state_dict", "load_state_dict", "LoadReport"]
+
+
+class LoadReport(NamedTuple):
+    """What :func:`load_state_dict` skipped (only non-empty with ``strict=False``)."""
+
+    missing: list
+    unexpected: list
+    mismatched: list
+
+
+def state_dict(obj: Any) -> dict[str, np.ndarray]:
+    """``{'l1.W': array, ...}``: every Variable under ``obj`` by attribute path.
+
+    Paths do not depend on object names or creation order, so a model
+    rebuilt in another process has the same keys.
+    """
+    return {key: np.asarray(var.value) for key, var in obj.vars(method="relative").items()}
+
+
+def load_state_dict(obj: Any, values: Mapping[str, Any], strict: bool = True) -> LoadReport:
+    """Assign ``values`` (as made by :func:`state_dict`) to ``obj``'s Variables.
+
+    Every entry is checked before any is assigned. With ``strict=True`` a
+    missing, unexpected or mis-shaped entry raises
+    :class:`~brainobj.math.MathError` naming every offending key, and nothing
+    changes. With ``strict=False`` the matching entries are loaded and the
+    others reported in the returned :class:`LoadReport`.
+    """
+    if TRACE_FRAMES:
+        raise MathError(f"{obj.name}: load a state dict outside transforms.")
+    targets = obj.vars(method="relative")
+    missing = [k for k in targets if k not in values]
+    unexpected = [k for k in values if k not in targets]
+    mismatched, ready = [], []
+    for key, var in targets.items():
+        if key not in values:
+            continue
+        value = np.asarray(values[key])
+        if value.shape != tuple(var.shape) or value.dtype != np.dtype(var.dtype):
+            mismatched.append(f"{key}: expected {np.dtype(var.dtype)}{list(var.shape)}, "
+                              f"got {value.dtype}{list(value.shape)}")
+            continue
+        ready.append((var, value))
+    if strict and (missing or unexpected or mismatched):
+        problems = []
+        if missing:
+            problems.append(f"missing {missing}")
+        if unexpected:
+            problems.append(f"unexpected {unexpected}")
+        if mismatched:
+            problems.append("mis-shaped [" + "; ".join(mismatched) + "]")
+        raise MathError(
+            f"{obj.name}: the state dict does not match the object: " + ", ".join(problems)
+            + ". Nothing was loaded; rebuild the object with the saved configuration, or pass "
+            "strict=False to load the entries that match."
+        )
+    for var, value in ready:
+        var.value = jnp.asarray(value)
+    return LoadReport(missing, unexpected, [m.split(":")[0] for m in mismatched])
