@@ -27,7 +27,14 @@ def state_dict(obj: Any) -> dict[str, np.ndarray]:
     Paths do not depend on object names or creation order, so a model
     rebuilt in another process has the same keys.
     """
-    return {key: np.asarray(var.value) for key, var in obj.vars(method="relative").items()}
+    return {key: np.asarray(var.value) for key, var in _checkpointed(obj).items()}
+
+
+def _checkpointed(obj: Any) -> Mapping[str, Any]:
+    # Objects may narrow what they checkpoint: an optimizer saves its own
+    # state, not the model parameters it merely points to.
+    narrow = getattr(obj, "_checkpoint_vars", None)
+    return narrow() if narrow is not None else obj.vars(method="relative")
 
 
 def load_state_dict(obj: Any, values: Mapping[str, Any], strict: bool = True) -> LoadReport:
@@ -41,7 +48,7 @@ def load_state_dict(obj: Any, values: Mapping[str, Any], strict: bool = True) ->
     """
     if TRACE_FRAMES:
         raise MathError(f"{obj.name}: load a state dict outside transforms.")
-    targets = obj.vars(method="relative")
+    targets = _checkpointed(obj)
     missing = [k for k in targets if k not in values]
     unexpected = [k for k in values if k not in targets]
     mismatched, ready = [], []

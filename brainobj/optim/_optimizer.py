@@ -31,6 +31,9 @@ class Optimizer(BrainPyObject):
 
     The optax state lives in Variables on the optimizer, so one ``bm.jit``
     step can compute gradients, update the model and update the optimizer.
+    ``opt.state_dict()`` (and ``bp.save(path, opt)``) holds only that state
+    (``step``, ``opt_state.<i>``), not the trained Variables: save the model
+    on its own, and load both into freshly built objects.
     Integer, boolean and key Variables among ``train_vars`` are kept but
     never updated (``bm.grad`` gives them ``None``).
 
@@ -138,6 +141,14 @@ class Optimizer(BrainPyObject):
                                 "registered Variables.")
             return dict(zip(keys, grads))
         raise TypeError(f"{self.name}: grads must be a dict or a list, got {type(grads).__name__}")
+
+    # -- checkpoints -----------------------------------------------------------------
+    def _checkpoint_vars(self) -> dict:
+        # `vars_to_train` belongs to the model, and its keys are the model's
+        # object names, which differ between processes: checkpoint only the
+        # optimizer's own state (`step`, `opt_state.<i>`).
+        return {k: v for k, v in self.vars(method="relative").items()
+                if not k.startswith("vars_to_train.")}
 
     # -- reporting -----------------------------------------------------------------
     @property
