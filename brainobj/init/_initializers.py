@@ -7,6 +7,7 @@ reproducible.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Sequence
 
 import jax
@@ -14,6 +15,7 @@ import jax.numpy as jnp
 from jax.nn import initializers as jinit
 
 from ..math import random as _random
+from ..math._variable import Variable
 
 __all__ = [
     "Initializer", "XavierNormal", "XavierUniform", "KaimingNormal", "KaimingUniform",
@@ -25,15 +27,24 @@ Shape = int | Sequence[int]
 
 
 def _as_shape(shape: Shape) -> tuple[int, ...]:
-    if isinstance(shape, int):
-        return (shape,)
     try:
-        shape = tuple(int(d) for d in shape)
-    except (TypeError, ValueError):
+        # operator.index accepts Python and NumPy integers but refuses 3.5 or "3"
+        shape = (operator.index(shape),) if not hasattr(shape, "__iter__") else tuple(
+            operator.index(d) for d in shape)
+    except TypeError:
         raise TypeError(f"an initializer needs a shape (int or tuple of ints), got {shape!r}") from None
     if any(d < 0 for d in shape):
         raise ValueError(f"negative dimension in shape {shape}")
     return shape
+
+
+def _check_axes(owner: Any, shape: tuple[int, ...], **axes: int) -> None:
+    """Raise a ValueError naming ``owner`` unless every axis indexes ``shape``."""
+    for name, axis in axes.items():
+        if isinstance(axis, int) and not -len(shape) <= axis < len(shape):
+            raise ValueError(f"{owner!r} cannot initialize shape {shape}: {name}={axis} is not an "
+                             f"axis of it; pass a shape with at least 2 dimensions, e.g. "
+                             f"(n_in, n_out), or choose another {name}")
 
 
 class Initializer:
@@ -42,10 +53,25 @@ class Initializer:
     _fn: Any = None
 
     def __call__(self, shape: Shape, dtype: Any = None, key: jax.Array | None = None) -> jax.Array:
+        """An array of ``shape`` and ``dtype`` (default float32).
+
+        ``key`` (a PRNG key, or a Variable holding one) makes the draw
+        explicit; without it a fresh key is split from ``bm.random``.
+        """
         shape = _as_shape(shape)
-        dtype = jnp.float32 if dtype is None else dtype
-        key = _random.split_key() if key is None else key
+        dtype = jnp.float32 if dtype is None else jnp.dtype(dtype)
+        if not jnp.issubdtype(dtype, jnp.floating):
+            raise ValueError(f"{self!r} draws random numbers and needs a floating dtype, got "
+                             f"dtype={dtype}; cast the result instead")
+        self._check_shape(shape)
+        key = _random.split_key() if key is None else (key.value if isinstance(key, Variable) else key)
+        if 0 in shape:
+            # fans of an empty array are 0 and the formulas divide by them
+            return jnp.zeros(shape, dtype)
         return self._fn(key, shape, dtype)
+
+    def _check_shape(self, shape: tuple[int, ...]) -> None:
+        """Raise a ValueError for shapes this initializer cannot fill."""
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -54,18 +80,27 @@ class Initializer:
 
 class _VarianceScaling(Initializer):
     _fan = "fan_avg"
-    _distribution = "normal"
+    _distribution = "truncated_normal"
     _default_scale = 1.0
 
     def __init__(self, scale: float | None = None, in_axis: int = -2, out_axis: int = -1) -> None:
         self.scale = self._default_scale if scale is None else scale
+        if not self.scale > 0:
+            raise ValueError(f"{type(self).__name__} needs scale > 0 (the variance is "
+                             f"scale / fan), got scale={self.scale}")
         self.in_axis, self.out_axis = in_axis, out_axis
         self._fn = jinit.variance_scaling(self.scale, self._fan, self._distribution,
                                           in_axis=in_axis, out_axis=out_axis)
 
+    def _check_shape(self, shape: tuple[int, ...]) -> None:
+        _check_axes(self, shape, in_axis=self.in_axis, out_axis=self.out_axis)
+
 
 class XavierNormal(_VarianceScaling):
     """Glorot normal: variance ``scale * 2 / (fan_in + fan_out)``.
+
+    Samples are truncated at two standard deviations (and rescaled to keep
+    the variance), as in BrainPy and ``jax.nn.initializers.glorot_normal``.
 
     Example:
         >>> import brainobj as bp
@@ -81,7 +116,11 @@ class XavierUniform(_VarianceScaling):
 
 
 class KaimingNormal(_VarianceScaling):
-    """He normal: variance ``2 / fan_in`` (``scale`` defaults to 2), for ReLU layers."""
+    """He normal: variance ``2 / fan_in`` (``scale`` defaults to 2), for ReLU layers.
+
+    Truncated at two standard deviations, as in BrainPy and
+    ``jax.nn.initializers.he_normal``.
+    """
 
     _fan = "fan_in"
     _default_scale = 2.0
@@ -113,6 +152,8 @@ class Normal(Initializer):
     """Normal samples with mean ``mean`` and standard deviation ``scale``."""
 
     def __init__(self, mean: float = 0.0, scale: float = 1.0) -> None:
+        if not scale >= 0:
+            raise ValueError(f"Normal needs a standard deviation scale >= 0, got scale={scale}")
         self.mean, self.scale = mean, scale
         normal = jinit.normal(scale)
         self._fn = lambda key, shape, dtype: normal(key, shape, dtype) + jnp.asarray(mean, dtype)
@@ -147,7 +188,20 @@ class Orthogonal(Initializer):
 
     def __init__(self, scale: float = 1.0, axis: int = -1) -> None:
         self.scale, self.axis = scale, axis
-        self._fn = jinit.orthogonal(scale, column_axis=axis)
+        orthogonal = jinit.orthogonal(scale, column_axis=axis)
+
+        def fn(key: jax.Array, shape: tuple[int, ...], dtype: Any) -> jax.Array:
+            # The QR decomposition has no float16/bfloat16 kernel: factor in float32.
+            if jnp.finfo(dtype).bits < 32:
+                return orthogonal(key, shape, jnp.float32).astype(dtype)
+            return orthogonal(key, shape, dtype)
+
+        self._fn = fn
+
+    def _check_shape(self, shape: tuple[int, ...]) -> None:
+        if len(shape) < 2:
+            raise ValueError(f"{self!r} needs a shape with at least 2 dimensions, got {shape}")
+        _check_axes(self, shape, axis=self.axis)
 
 
 class Constant(Initializer):
