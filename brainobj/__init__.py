@@ -9,12 +9,21 @@ from . import math as math
 from .math._object import BrainPyObject as BrainPyObject
 from .math._variable import MathError as MathError
 from . import init as init
+from . import losses as losses
 from . import optim as optim
 from ._checkpoint import load as load, save as save
 from .layers import (
+    BatchNorm1d as BatchNorm1d,
+    BatchNorm2d as BatchNorm2d,
+    Conv1d as Conv1d,
+    Conv2d as Conv2d,
+    Conv3d as Conv3d,
     Dense as Dense,
+    Dropout as Dropout,
+    Embedding as Embedding,
     Lambda as Lambda,
     Layer as Layer,
+    LayerNorm as LayerNorm,
     Linear as Linear,
     Sequential as Sequential,
 )

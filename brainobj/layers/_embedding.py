@@ -1,0 +1,76 @@
+"""``Embedding``: a trainable lookup table indexed by integers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..init import Initializer, Normal
+from ..math._variable import MathError, TrainVar
+from ._base import Layer
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Layer):
+    """Map integer indices to rows of a trainable table ``weight``.
+
+    An input of shape ``S`` (integers in ``[0, num_embeddings)``) gives an
+    output of shape ``S + (embedding_dim,)``: ``weight[x]``.
+
+    Indices are checked eagerly when their values are known (outside a
+    transform, or a constant inside one): an index out of range raises
+    :class:`MathError`. Under ``bm.jit`` the values are unknown at trace time;
+    there an out-of-range (or negative) index gives a row of NaNs rather than
+    a silently clipped or wrapped row, so the mistake shows up in the loss.
+
+    Args:
+        num_embeddings: number of rows (the vocabulary size).
+        embedding_dim: size of each row.
+        initializer: initializer of ``weight`` (shape
+            ``(num_embeddings, embedding_dim)``); standard normal by default.
+
+    Example:
+        >>> import brainobj as bp, brainobj.math as bm
+        >>> emb = bp.Embedding(10, 3)
+        >>> emb(bm.asarray([[1, 2], [3, 9]])).shape
+        (2, 2, 3)
+        >>> bool((emb(bm.asarray([4])) == emb.weight.value[4]).all())
+        True
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int,
+                 initializer: Initializer = Normal(), name: str | None = None) -> None:
+        if int(num_embeddings) <= 0 or int(embedding_dim) <= 0:
+            raise ValueError(f"Embedding needs positive sizes, got num_embeddings="
+                             f"{num_embeddings}, embedding_dim={embedding_dim}")
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.weight = TrainVar(initializer((self.num_embeddings, self.embedding_dim)))
+
+    def update(self, x: Any) -> jax.Array:
+        x = jnp.asarray(getattr(x, "value", x))
+        if not jnp.issubdtype(x.dtype, jnp.integer):
+            raise MathError(
+                f"{self.name}: expected integer indices, got dtype {x.dtype} with shape "
+                f"{tuple(x.shape)}. Cast with x.astype(int) if the values are whole numbers.")
+        n = self.num_embeddings
+        if not isinstance(x, jax.core.Tracer) and x.size:
+            values = np.asarray(x)
+            bad = (values < 0) | (values >= n)
+            if bad.any():
+                where = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise MathError(
+                    f"{self.name}: index {int(values[where])} at position {where} of the input "
+                    f"(shape {tuple(x.shape)}) is out of range [0, {n}).")
+        # Negative indices would wrap to the end of the table; send them past
+        # it instead, where 'fill' gives NaN rows like any other bad index.
+        # (Small integer types are widened first so that `n` fits.)
+        index = x if x.dtype.itemsize >= 4 else x.astype(jnp.int32)
+        index = jnp.where(index < 0, n, index)
+        return jnp.take(self.weight.value, index, axis=0, mode="fill", fill_value=jnp.nan)
+
+    def __repr__(self) -> str:
+        return f"Embedding({self.num_embeddings}, {self.embedding_dim}, name={self.name!r})"
