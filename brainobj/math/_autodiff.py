@@ -33,9 +33,11 @@ def is_differentiable(var: Variable) -> bool:
 class _GradVars:
     """``grad_vars`` as given (one Variable, a sequence or a dict), flattened.
 
-    ``variables`` lists the differentiable Variables; :meth:`rebuild` puts
-    their gradients back in the user's structure, with ``None`` where a
-    Variable cannot be differentiated.
+    ``variables`` lists the distinct differentiable Variables, each once: a
+    Variable listed twice (weight tying, or two keys of a relative
+    ``vars()``) is one box and gets one tracer, so both entries receive the
+    same, complete gradient. :meth:`rebuild` puts the gradients back in the
+    user's structure, with ``None`` where a Variable cannot be differentiated.
     """
 
     def __init__(self, grad_vars: Any, owner: str) -> None:
@@ -61,20 +63,46 @@ class _GradVars:
                     "the Variables to differentiate (e.g. `model.train_vars()`)."
                 )
         self.keys = keys
-        self.mask = [is_differentiable(v) for v in items]
-        self.variables = [v for v, ok in zip(items, self.mask) if ok]
+        self.dict_type = _dict_like(grad_vars) if isinstance(grad_vars, dict) else dict
+        self.variables: list[Variable] = []
+        # index into ``variables`` per entry of grad_vars; None: no gradient.
+        self.index: list[int | None] = []
+        position: dict[int, int] = {}
+        for var in items:
+            if not is_differentiable(var):
+                self.index.append(None)
+                continue
+            if id(var) not in position:
+                position[id(var)] = len(self.variables)
+                self.variables.append(var)
+            self.index.append(position[id(var)])
 
     def rebuild(self, grads: Sequence[Any]) -> Any:
-        grads = iter(grads)
-        values = [next(grads) if ok else None for ok in self.mask]
+        grads = list(grads)
+        values = [None if i is None else grads[i] for i in self.index]
         given = self.given
         if isinstance(given, Variable):
             return values[0]
         if isinstance(given, dict):
-            return type(given)(zip(self.keys, values))
+            return self.dict_type(zip(self.keys, values))
         if isinstance(given, tuple):
             return tuple(values)
         return values
+
+
+def _dict_like(given: dict) -> type:
+    """``given``'s type if JAX can carry it through a transform, else ``dict``.
+
+    A ``Collector`` (what ``vars()`` returns) is not a pytree: returned from
+    inside ``bm.jit`` it would fail, so its gradients come back as a plain
+    ``dict`` with the same keys, in the same order.
+    """
+    try:
+        cls = type(given)
+        is_node = jtu.tree_structure(cls()).num_leaves == 0
+    except Exception:  # a dict subclass that cannot be built empty
+        return dict
+    return cls if is_node else dict
 
 
 def _check_argnums(argnums: Any, owner: str) -> tuple[tuple[int, ...], bool]:
@@ -99,6 +127,7 @@ def _differentiate(
     owner: str,
     reduce_output: Callable[[Any], Any] | None = None,
     second_order: bool = False,
+    scalar_output: bool = False,
 ) -> Callable:
     """Build ``fun``'s derivative with ``jax_transform`` (``jax.grad``, ...).
 
@@ -113,20 +142,40 @@ def _differentiate(
     with_vars = grad_vars is not None
     jax_argnums = ((0,) if with_vars else ()) + tuple(i + 1 for i in nums)
 
-    def arrange(per_argnum: Sequence[Any], inner: Callable[[Any], Any]) -> Any:
-        """``jax_argnums``-aligned results -> var_grads / arg_grads / both."""
-        per_argnum = list(per_argnum)
-        var_part = spec.rebuild([inner(g) for g in per_argnum[0]]) if with_vars else None
-        args = [inner(g) for g in (per_argnum[1:] if with_vars else per_argnum)]
-        arg_part = (args[0] if single else tuple(args)) if nums else None
+    def layout(groups: list) -> Any:
+        """Per-``jax_argnums`` results (Variables' part already rebuilt) ->
+        ``var_grads``, ``arg_grads`` or ``(var_grads, arg_grads)``."""
+        var_part, arg_groups = (groups[0], groups[1:]) if with_vars else (None, groups)
+        arg_part = (arg_groups[0] if single else tuple(arg_groups)) if nums else None
         if not with_vars:
             return arg_part
         return var_part if not nums else (var_part, arg_part)
+
+    def first_order(result: Sequence[Any]) -> Any:
+        groups = list(result)
+        if with_vars:
+            groups[0] = spec.rebuild(groups[0])
+        return layout(groups)
+
+    def second_order_layout(result: Sequence[Any], args: tuple) -> Any:
+        # jax.hessian nests H[i][path in input i][j][path in input j]: each
+        # leaf of input i's structure holds a first-order-like row over j.
+        rows = []
+        for group, block in enumerate(result):
+            if with_vars and group == 0:
+                rows.append(spec.rebuild([first_order(row) for row in block]))
+            else:
+                arg = args[nums[group - 1 if with_vars else group]]
+                treedef = jtu.tree_structure(arg, is_leaf=_is_variable)
+                leaves = treedef.flatten_up_to(block)
+                rows.append(treedef.unflatten([first_order(row) for row in leaves]))
+        return layout(rows)
 
     @functools.wraps(fun)
     def derivative(*args: Any, **kwargs: Any) -> Any:
         variables = spec.variables
         written: list[Variable] = []
+        out_trees: list[Any] = []
 
         def pure(var_values, *args):
             frame = push_frame(owner)
@@ -136,7 +185,10 @@ def _differentiate(
                 out = fun(*args, **kwargs)
                 if has_aux:
                     if not (isinstance(out, tuple) and len(out) == 2):
-                        raise MathError(f"{owner}: has_aux=True needs `fun` to return (value, aux).")
+                        raise MathError(
+                            f"{owner}: has_aux=True needs `fun` to return a pair (value, aux), "
+                            f"got {_describe_output(out)}."
+                        )
                     out, aux = out
                 else:
                     aux = None
@@ -146,6 +198,9 @@ def _differentiate(
             finally:
                 pop_frame(frame)
             target = out if reduce_output is None else reduce_output(out)
+            if scalar_output:
+                _check_scalar(target, owner, has_aux)
+            out_trees[:] = [jtu.tree_structure(target)]
             return target, (out, aux, new_values)
 
         var_values = [var.value for var in variables]
@@ -153,11 +208,18 @@ def _differentiate(
         for var, new in zip(written, new_values):
             var.value = new
 
+        # JAX rebuilds a Variable argument's gradient as a Variable (a
+        # functional copy); hand out the array, as for any other argument.
+        # (Done before the layout: tree_map would re-sort grad_vars' keys.)
+        grads = jtu.tree_map(_as_gradient, grads, is_leaf=_is_variable)
+        # Jacobians nest the output's structure outside the inputs'; each
+        # output leaf holds one result per jax_argnum.
+        out_tree = out_trees[0]
+        per_leaf = out_tree.flatten_up_to(grads)
         if second_order:
-            # jax.hessian nests one level per argnum: block [i][j].
-            result = arrange(grads, lambda row: arrange(row, lambda g: g))
+            result = out_tree.unflatten([second_order_layout(g, args) for g in per_leaf])
         else:
-            result = arrange(grads, lambda g: g)
+            result = out_tree.unflatten([first_order(g) for g in per_leaf])
         if return_value and has_aux:
             return result, value, aux
         if return_value:
@@ -167,6 +229,44 @@ def _differentiate(
         return result
 
     return derivative
+
+
+def _describe_output(out: Any) -> str:
+    if isinstance(out, tuple):
+        return f"a tuple of length {len(out)}"
+    if hasattr(out, "shape") and hasattr(out, "dtype"):
+        return f"an array of shape {tuple(out.shape)} and dtype {out.dtype}"
+    return f"a {type(out).__name__}"
+
+
+def _is_variable(x: Any) -> bool:
+    return isinstance(x, Variable)
+
+
+def _as_gradient(x: Any) -> Any:
+    if not isinstance(x, Variable):
+        return x
+    # A Hessian block of a Variable argument nests copies inside a copy.
+    return jtu.tree_map(_as_gradient, x._value, is_leaf=_is_variable)
+
+
+def _check_scalar(out: Any, owner: str, has_aux: bool) -> None:
+    """JAX's own error names neither the transform nor the way out."""
+    if isinstance(out, float):  # a constant: JAX accepts it (zero gradient)
+        return
+    is_array = hasattr(out, "shape") and hasattr(out, "dtype")
+    if is_array and out.shape == () and jnp.issubdtype(out.dtype, jnp.floating):
+        return
+    if is_array and out.shape != ():
+        hint = ("use bm.vector_grad for the gradient of its sum, or bm.jacrev for the "
+                "full Jacobian")
+    elif is_array:
+        hint = "gradients are defined for real floating-point outputs; cast it (e.g. `.astype(float)`)"
+    elif not has_aux and isinstance(out, tuple):
+        hint = "if it returns (value, aux), pass has_aux=True"
+    else:
+        hint = "return a scalar array"
+    raise MathError(f"{owner}: `fun` must return a real scalar, got {_describe_output(out)}; {hint}.")
 
 
 def _maybe_decorator(make: Callable) -> Callable:
@@ -203,10 +303,14 @@ def grad(
             or globals.
         grad_vars: the Variables to differentiate: one Variable, a list/tuple
             of them, or a dict such as ``model.train_vars()``. Gradients come
-            back in the same structure. Integer, boolean and PRNG-key
-            Variables get ``None`` instead of a gradient (never an error).
+            back in the same structure (a ``Collector`` as a plain ``dict``
+            with the same keys, so that ``bm.jit`` can return it). A Variable
+            listed twice gets the same, full gradient at both places. Integer,
+            boolean and PRNG-key Variables get ``None`` instead of a gradient
+            (never an error).
         argnums: positional arguments to differentiate, as in ``jax.grad``.
-            With neither ``grad_vars`` nor ``argnums``, argument 0.
+            With neither ``grad_vars`` nor ``argnums``, argument 0. A Variable
+            passed there gets an array gradient.
         has_aux: ``fun`` returns ``(value, aux)``.
         return_value: also return ``fun``'s value.
 
@@ -225,7 +329,8 @@ def grad(
         >>> grads[0], value
         (Array([ 0.,  6., 12.], dtype=float32), Array(9., dtype=float32))
     """
-    return _differentiate(_jax_grad, fun, grad_vars, argnums, has_aux, return_value, "bm.grad")
+    return _differentiate(_jax_grad, fun, grad_vars, argnums, has_aux, return_value, "bm.grad",
+                          scalar_output=True)
 
 
 @_maybe_decorator
@@ -246,7 +351,8 @@ def value_and_grad(
         >>> bm.value_and_grad(lambda: w.value ** 3, grad_vars=w)()
         (Array(8., dtype=float32), Array(12., dtype=float32))
     """
-    inner = _differentiate(_jax_grad, fun, grad_vars, argnums, has_aux, True, "bm.value_and_grad")
+    inner = _differentiate(_jax_grad, fun, grad_vars, argnums, has_aux, True, "bm.value_and_grad",
+                           scalar_output=True)
 
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -351,6 +457,12 @@ def hessian(
     return_value: bool = False,
 ) -> Callable:
     """Hessian of a scalar function (``jax.hessian``); see :func:`grad`.
+
+    The blocks nest as in ``jax.hessian``, with ``grad_vars`` playing the
+    part of one more input: ``H[a][b]`` for Variables ``a`` and ``b`` of a
+    dict ``grad_vars``; with ``argnums`` too, ``(H_vars, H_args)`` where each
+    entry of ``H_vars`` (and each leaf of ``H_args``) is a row
+    ``(d/d grad_vars, d/d args)``.
 
     Example:
         >>> import brainobj.math as bm
