@@ -7,7 +7,8 @@ from typing import Any, Callable
 import jax
 
 from ._state import TRACE_FRAMES, TraceFrame
-from ._stateful import _values_only, split_objects
+from ._remat import split_dynamic
+from ._stateful import _values_only
 
 __all__ = ["eval_shape"]
 
@@ -17,8 +18,8 @@ def eval_shape(fun: Callable, *args: Any, **kwargs: Any) -> Any:
 
     Nothing is computed and no Variable changes: writes made while tracing
     are undone, and an enclosing transform does not see them either.
-    Array arguments may be ``jax.ShapeDtypeStruct``; objects are passed as
-    they are.
+    Array arguments may be ``jax.ShapeDtypeStruct``; objects and other
+    non-array arguments (strings, Python numbers) are passed as they are.
 
     Example:
         >>> import brainobj.math as bm
@@ -32,7 +33,7 @@ def eval_shape(fun: Callable, *args: Any, **kwargs: Any) -> Any:
         >>> v.value
         Array([0., 0., 0.], dtype=float32)
     """
-    arrays, rebuild = split_objects((args, kwargs))
+    arrays, rebuild = split_dynamic((args, kwargs))
 
     def run(arrays: list) -> Any:
         call_args, call_kwargs = rebuild(arrays)

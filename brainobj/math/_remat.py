@@ -6,10 +6,14 @@ import functools
 from typing import Any, Callable
 
 import jax
+import numpy as np
 
 from ._stateful import Carried, run_carried, split_objects
 
 __all__ = ["remat"]
+
+# Leaves that cross a JAX transform boundary (ShapeDtypeStruct: for eval_shape).
+_ARRAYS = (jax.Array, np.ndarray, np.generic, jax.ShapeDtypeStruct)
 
 
 def remat(fun: Callable, prevent_cse: bool = True, policy: Callable | None = None) -> Callable:
@@ -19,6 +23,8 @@ def remat(fun: Callable, prevent_cse: bool = True, policy: Callable | None = Non
     intermediates, trading compute for memory. ``fun`` follows the usual
     object rules: it may read and write Variables (written ones are updated
     afterwards), and objects may come as arguments or through closures.
+    Arguments that are not arrays (Python numbers, strings, ``None``) are
+    passed as they are, so ``fun`` may branch on them.
 
     Example:
         >>> import brainobj.math as bm
@@ -31,12 +37,12 @@ def remat(fun: Callable, prevent_cse: bool = True, policy: Callable | None = Non
 
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:
-        arrays, rebuild = split_objects((args, kwargs))
+        dynamic, rebuild = split_dynamic((args, kwargs))
 
         def call(carried: Carried):
-            pure = carried.wrap(lambda arrays: _call(fun, rebuild(arrays)))
+            pure = carried.wrap(lambda dynamic: _call(fun, rebuild(dynamic)))
             checkpoint = jax.checkpoint(pure, prevent_cse=prevent_cse, policy=policy)
-            return checkpoint(carried.initial(), arrays)
+            return checkpoint(carried.initial(), dynamic)
 
         return run_carried("bm.remat", call)
 
@@ -46,3 +52,24 @@ def remat(fun: Callable, prevent_cse: bool = True, policy: Callable | None = Non
 def _call(fun: Callable, args_kwargs: tuple) -> Any:
     args, kwargs = args_kwargs
     return fun(*args, **kwargs)
+
+
+def split_dynamic(args: Any) -> tuple[list, Callable[[list], Any]]:
+    """Like :func:`~brainobj.math._stateful.split_objects`, keeping only arrays.
+
+    Returns ``(arrays, rebuild)``: ``arrays`` holds the array leaves of
+    ``args`` (tracers included) to pass through a JAX transform;
+    ``rebuild(arrays)`` puts them back among the objects and the other leaves
+    (strings, Python numbers), which stay as they are -- JAX could not take a
+    string, and a Python number kept concrete can drive control flow.
+    """
+    leaves, rebuild_all = split_objects(args)
+    positions = [i for i, leaf in enumerate(leaves) if isinstance(leaf, _ARRAYS)]
+
+    def rebuild(arrays: list) -> Any:
+        full = list(leaves)
+        for i, array in zip(positions, arrays):
+            full[i] = array
+        return rebuild_all(full)
+
+    return [leaves[i] for i in positions], rebuild

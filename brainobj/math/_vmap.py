@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
+import numpy as np
 
+from ._graph import structure
 from ._roots import is_state
 from ._state import TRACE_FRAMES, pop_frame, push_frame
 from ._stateful import _values_only
@@ -68,7 +71,8 @@ class StateAxes:
 
 
 def _name(var: Variable) -> str:
-    return var._label or f"a {type(var).__name__} of shape {tuple(var.shape)}"
+    shape = tuple(var.shape)
+    return f"{var._label} (shape {shape})" if var._label else f"a {type(var).__name__} of shape {shape}"
 
 
 def _is_random_state(var: Variable) -> bool:
@@ -80,33 +84,43 @@ def _is_random_state(var: Variable) -> bool:
 class _Split:
     """What one call's arguments say: mapped Variables, array leaves, sizes."""
 
-    def __init__(self, args: tuple, in_axes: Any, axis_size: int | None) -> None:
+    def __init__(self, args: tuple, kwargs: dict, in_axes: Any, axis_size: int | None) -> None:
         if not isinstance(in_axes, (list, tuple)):
             in_axes = (in_axes,) * len(args)
         if len(in_axes) != len(args):
             raise MathError(f"bm.vmap: in_axes has {len(in_axes)} entries for {len(args)} arguments.")
+        # Keyword arguments are mapped along axis 0, as in jax.vmap; they
+        # travel as one extra argument, the last.
+        args, in_axes = (*args, kwargs), (*in_axes, 0)
         self.mapped: list[Variable] = []      # Variables with an int axis
         self.mapped_axes: list[int] = []
         self.broadcast: list[Variable] = []   # Variables of object arguments with axis None
         self.arg_parts = []                   # per argument: (treedef, leaves, leaf axes or None)
         seen: dict[int, int | None] = {}
         sizes: dict[int, str] = {}
+        self.pytree_axes = False              # some in_axes JAX alone can size
         for i, (arg, spec) in enumerate(zip(args, in_axes)):
+            where = "the keyword arguments" if i == len(args) - 1 else f"argument {i}"
             leaves, treedef = jtu.tree_flatten(arg, is_leaf=is_state)
             if not any(is_state(leaf) for leaf in leaves):
+                self.pytree_axes |= spec is not None and not isinstance(spec, int)
                 self.arg_parts.append((None, arg, spec))
-                self._note_sizes(arg, spec, f"argument {i}", sizes)
+                self._note_sizes(arg, spec, where, sizes)
                 continue
             if not (spec is None or isinstance(spec, (int, StateAxes))):
                 raise MathError(
-                    f"bm.vmap: argument {i} holds objects; give its in_axes as an int, None "
+                    f"bm.vmap: {where} holds objects; give its in_axes as an int, None "
                     f"or bm.StateAxes, not {spec!r}."
                 )
             for var in _variables_of(leaves):
                 axis = spec.axis_of(var) if isinstance(spec, StateAxes) else spec
                 if id(var) in seen:
                     if seen[id(var)] != axis:
-                        raise MathError(f"{_name(var)}: reached with axes {seen[id(var)]} and {axis}.")
+                        raise MathError(
+                            f"bm.vmap: {_name(var)} is reached with axes {seen[id(var)]} and "
+                            f"{axis} (through {where} and an earlier argument); give it one "
+                            "axis in in_axes / bm.StateAxes."
+                        )
                     continue
                 seen[id(var)] = axis
                 if axis is None:
@@ -114,17 +128,24 @@ class _Split:
                 else:
                     self.mapped.append(var)
                     self.mapped_axes.append(axis)
-                    self._note_sizes(var.value, axis, _name(var), sizes)
+                    self._note_sizes(var.value, axis, var._label or f"a {type(var).__name__}", sizes)
             default = spec.axes.get(Ellipsis, None) if isinstance(spec, StateAxes) else spec
             arrays = [None if is_state(leaf) else leaf for leaf in leaves]
             self.arg_parts.append((treedef, leaves, default))
-            self._note_sizes(arrays, default, f"argument {i}", sizes)
+            self._note_sizes(arrays, default, where, sizes)
         if axis_size is not None:
             sizes.setdefault(axis_size, "axis_size")
         if len(sizes) > 1:
             detail = "; ".join(f"{where}: {n}" for n, where in sizes.items())
-            raise MathError(f"bm.vmap: mapped axes have different sizes ({detail}).")
+            raise MathError(f"bm.vmap: mapped axes have different sizes ({detail}); every "
+                            "mapped axis must have the batch size.")
         self.size = next(iter(sizes)) if sizes else None
+        if self.size is None and not self.pytree_axes:
+            # JAX's own message here speaks of `*args`; say what to do instead.
+            raise MathError(
+                "bm.vmap: nothing to map -- no array or Variable in the arguments has a mapped "
+                "axis (in_axes is None for all of them). Pass axis_size=n to run n elements."
+            )
 
     @staticmethod
     def _note_sizes(tree: Any, axis: Any, where: str, sizes: dict) -> None:
@@ -133,13 +154,14 @@ class _Split:
         for leaf in jtu.tree_leaves(tree):
             shape = jnp.shape(leaf)
             if axis >= len(shape) or axis < -len(shape):
-                raise MathError(f"bm.vmap: {where} has shape {shape}, which has no axis {axis} to map.")
+                raise MathError(
+                    f"bm.vmap: {where} has shape {shape}, which has no axis {axis} to map; "
+                    "broadcast it instead (in_axes None, or bm.StateAxes for object arguments)."
+                )
             sizes.setdefault(shape[axis], where)
 
 
 def _variables_of(leaves: list) -> list[Variable]:
-    from ._graph import structure
-
     found = structure([(f"<arg {i}>", leaf) for i, leaf in enumerate(leaves) if is_state(leaf)])
     unique, ids = [], set()
     for var in found.variables:
@@ -158,12 +180,13 @@ def vmap(
 ) -> Callable:
     """Vectorize ``fun`` over a batch axis, objects included.
 
-    Array arguments follow ``in_axes`` as in ``jax.vmap``. For an argument
-    that holds objects, ``in_axes`` is an int (map every Variable along it),
-    ``None`` (broadcast them) or a :class:`StateAxes` choosing per type.
-    Unmapped random states are split so each element draws its own numbers;
-    Variables reached through closures and globals are broadcast (see the
-    module notes for what writing them means).
+    Array arguments follow ``in_axes`` as in ``jax.vmap`` (keyword arguments
+    are mapped along axis 0). For an argument that holds objects,
+    ``in_axes`` is an int (map every Variable along it), ``None`` (broadcast
+    them) or a :class:`StateAxes` choosing per type. Unmapped random states
+    are split so each element draws its own numbers; Variables reached
+    through closures and globals are broadcast (see the module notes for
+    what writing them means). With nothing mapped, give ``axis_size``.
 
     Example -- an ensemble of three linear models, one input batch:
 
@@ -182,8 +205,8 @@ def vmap(
     owner = "bm.vmap"
 
     @functools.wraps(fun)
-    def mapped(*args: Any) -> Any:
-        split = _Split(args, in_axes, axis_size)
+    def mapped(*args: Any, **kwargs: Any) -> Any:
+        split = _Split(args, kwargs, in_axes, axis_size)
         known = {id(v) for v in split.mapped}
         random_states: list[Variable] = []    # learned: unmapped random states read
         written: list[Variable] = []          # learned: unmapped Variables written
@@ -215,8 +238,8 @@ def _trace(fun, split, random_states, written, known, missed, out_axes, axis_nam
                 frame.swap_in(var, value)
             for var, key in zip(random_states, keys):
                 frame.swap_in(var, key)
-            call_args = [_rebuild(part, arr) for part, arr in zip(split.arg_parts, arrays)]
-            out = _values_only(fun(*call_args), owner)
+            *call_args, call_kwargs = [_rebuild(part, arr) for part, arr in zip(split.arg_parts, arrays)]
+            out = _values_only(fun(*call_args, **call_kwargs), owner)
             for key, var in list(frame.reads.items()) + list(frame.writes.items()):
                 if key in known or key in rng_ids or key in written_ids:
                     continue
@@ -250,9 +273,10 @@ def _trace(fun, split, random_states, written, known, missed, out_axes, axis_nam
             axis_size=size,
         )(mapped_values, keys, arrays)
     except ValueError as error:
-        if not written or "out_axes" not in str(error):
+        culprit = _written_culprit(error, written)
+        if culprit is None:
             raise
-        raise _broadcast_write_error(written) from error
+        raise _broadcast_write_error(culprit) from error
     if missed:
         return None
     for i in mapped_writes:
@@ -272,12 +296,25 @@ def _rebuild(part: tuple, arrays: Any) -> Any:
                                         for leaf, arr in zip(leaves, arrays)])
 
 
-def _broadcast_write_error(written) -> MathError:
-    names = ", ".join(_name(v) for v in written)
+def _written_culprit(error: ValueError, written: list) -> Variable | None:
+    """The broadcast Variable JAX's out_axes error is about, if it is one.
+
+    The written values are the third output of ``pure``, so JAX reports the
+    first batched one as ``out_axes[2][k]``; anything else (the user's own
+    ``out_axes``, say) is not ours to rewrite.
+    """
+    match = re.search(r"out_axes\[2\]\[(\d+)\]", str(error))
+    if match is None or int(match.group(1)) >= len(written):
+        return None
+    return written[int(match.group(1))]
+
+
+def _broadcast_write_error(var: Variable) -> MathError:
     return MathError(
-        f"bm.vmap: a broadcast Variable ({names}) was written with a value that differs "
-        "across the batch. Map it instead (in_axes / bm.StateAxes on the object holding "
-        "it), or write only values that do not depend on the mapped inputs."
+        f"bm.vmap: the broadcast Variable {_name(var)} was "
+        "written with a value that differs across the batch. Map it instead (in_axes / "
+        "bm.StateAxes on the object holding it), or write only values that do not depend "
+        "on the mapped inputs."
     )
 
 
@@ -286,9 +323,12 @@ def _broadcast_write_error(written) -> MathError:
 def stack_objects(objects: Sequence[Any]) -> Any:
     """One object whose Variables stack those of ``objects`` along a new axis 0.
 
-    All objects must have the same structure (same attributes, Variable
-    shapes and dtypes). The result is a deep copy of the first with stacked
-    values: map over it with ``bm.vmap(..., in_axes=0)``.
+    All objects must have the same structure: same classes and attributes,
+    same Variable shapes and dtypes, and equal static attributes and array
+    constants (the result keeps the first object's; a mismatch raises
+    :class:`~brainobj.math.MathError` naming the attribute). The result is a
+    deep copy of the first with stacked values: map over it with
+    ``bm.vmap(..., in_axes=0)``.
 
     Example:
         >>> import brainobj as bp, brainobj.math as bm
@@ -306,6 +346,9 @@ def stack_objects(objects: Sequence[Any]) -> Any:
         raise MathError("bm.stack_objects: got no objects.")
     collections = [obj.vars(method="relative") for obj in objects]
     first = collections[0]
+    reference = _layout(objects[0])
+    for i, obj in enumerate(objects[1:], 1):
+        _check_same_layout(reference, _layout(obj), i)
     for i, other in enumerate(collections[1:], 1):
         if list(other) != list(first):
             raise MathError(f"bm.stack_objects: object {i} has Variables {list(other)}, object 0 has {list(first)}.")
@@ -322,14 +365,77 @@ def stack_objects(objects: Sequence[Any]) -> Any:
     return result
 
 
+def _layout(obj: Any) -> list[tuple[str, Any, Any]]:
+    """``(path, comparable part, shown value)`` for everything below ``obj``.
+
+    The stacked copy keeps the first member's static attributes and array
+    constants, so members must agree on them; arrays are compared by
+    content, not identity.
+    """
+    found = structure([("", obj)])
+    arrays = iter(found.arrays)
+    out = []
+    for path, part, shown in zip(found.paths, found.key, found.shown):
+        if part[0] == "array":
+            array = np.asarray(next(arrays))
+            part = ("array", array.shape, array.dtype, array.tobytes())
+            shown = f"an array of shape {array.shape}"
+        elif part[0] == "var":
+            shown = f"a {part[1].__name__} {part[3]}{list(part[2])}"
+        elif part[0] == "node":
+            shown = f"a {part[1].__name__}"
+        else:
+            shown = repr(shown)
+        out.append((path or "<root>", part, shown))
+    return out
+
+
+def _check_same_layout(reference: list, other: list, index: int) -> None:
+    for (path, part, shown), (other_path, other_part, other_shown) in zip(reference, other):
+        if path != other_path or part != other_part:
+            where = path if path == other_path else f"{path} / {other_path}"
+            detail = ("arrays with different values" if part[0] == other_part[0] == "array"
+                      else f"{other_shown} where object 0 has {shown}")
+            raise MathError(
+                f"bm.stack_objects: object {index} differs from object 0 at {where}: {detail}. "
+                "Members of an ensemble may differ only in their Variables' values (the "
+                "stacked object keeps object 0's other attributes); make it a Variable if it "
+                "should vary per member."
+            )
+    if len(reference) != len(other):
+        raise MathError(
+            f"bm.stack_objects: object {index} has {len(other)} attributes/Variables in all, "
+            f"object 0 has {len(reference)}; members must have the same structure."
+        )
+
+
 def unstack_objects(stacked: Any) -> list:
-    """Split an object made by :func:`stack_objects` back into one object per element."""
+    """Split an object made by :func:`stack_objects` back into one object per element.
+
+    Every Variable must have the same leading (ensemble) axis; each member
+    is a deep copy of ``stacked`` holding its slice.
+
+    Example:
+        >>> import brainobj as bp, brainobj.math as bm
+        >>> class Scale(bp.BrainPyObject):
+        ...     def __init__(self, s):
+        ...         self.s = bm.Variable(bm.asarray([s]))
+        >>> ensemble = bm.stack_objects([Scale(1.), Scale(2.)])
+        >>> [m.s.value for m in bm.unstack_objects(ensemble)]
+        [Array([1.], dtype=float32), Array([2.], dtype=float32)]
+    """
     if TRACE_FRAMES:
         raise MathError("bm.unstack_objects: split ensembles outside transforms.")
     variables = stacked.vars(method="relative")
-    sizes = {var.shape[0] if var.ndim else None for var in variables.values()}
+    leading = {key: (var.shape[0] if var.ndim else None) for key, var in variables.items()}
+    sizes = set(leading.values())
     if len(sizes) != 1 or None in sizes:
-        raise MathError("bm.unstack_objects: every Variable needs the same leading (ensemble) axis.")
+        detail = ", ".join(f"{key}: {tuple(variables[key].shape)}" for key in leading)
+        raise MathError(
+            "bm.unstack_objects: every Variable needs the same leading (ensemble) axis, but "
+            f"the shapes are {detail}. Unstack only objects built by bm.stack_objects (or "
+            "whose Variables all carry the ensemble axis first)."
+        )
     n = sizes.pop()
     members = []
     for i in range(n):
