@@ -17,7 +17,8 @@ class Linear(Layer):
     """A fully connected layer: ``x @ W + b``.
 
     Args:
-        num_in, num_out: input and output features.
+        num_in: input features (the last axis of ``x``).
+        num_out: output features.
         W_initializer: initializer of ``W`` (shape ``(num_in, num_out)``).
         b_initializer: initializer of ``b`` (shape ``(num_out,)``); ``None``
             for no bias.

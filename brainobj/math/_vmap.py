@@ -421,8 +421,9 @@ def unstack_objects(stacked: Any) -> list:
         ...     def __init__(self, s):
         ...         self.s = bm.Variable(bm.asarray([s]))
         >>> ensemble = bm.stack_objects([Scale(1.), Scale(2.)])
-        >>> [m.s.value for m in bm.unstack_objects(ensemble)]
-        [Array([1.], dtype=float32), Array([2.], dtype=float32)]
+        >>> first, second = bm.unstack_objects(ensemble)
+        >>> first.s.value, second.s.value
+        (Array([1.], dtype=float32), Array([2.], dtype=float32))
     """
     if TRACE_FRAMES:
         raise MathError("bm.unstack_objects: split ensembles outside transforms.")
