@@ -31,10 +31,75 @@ __all__ = ["for_loop", "scan", "while_loop", "cond", "ifelse", "switch"]
 
 # -- helpers ------------------------------------------------------------------------
 
+def _is_state(x: Any) -> bool:
+    from ._object import BrainPyObject
+
+    return isinstance(x, (Variable, BrainPyObject))
+
+
 def _unwrap(tree: Any) -> Any:
-    """Variables given as operands enter the loop as their values."""
+    """Variables given as operands enter the loop as their values; objects
+    stay as they are (the live object reaches the user's function)."""
     return jtu.tree_map(lambda x: x.value if isinstance(x, Variable) else x, tree,
-                        is_leaf=lambda x: isinstance(x, Variable))
+                        is_leaf=_is_state)
+
+
+class _Split:
+    """A pytree of operands with its objects set aside.
+
+    JAX primitives only take arrays, but the user's functions should get the
+    live objects (as ``bm.jit`` gives them): :attr:`arrays` is the tree with
+    ``None`` where an object was -- it crosses the primitive -- and
+    :meth:`rebuild` puts the objects back inside.
+
+    Example:
+        >>> import brainobj as bp, brainobj.math as bm
+        >>> obj = bp.BrainPyObject()
+        >>> split = _Split((obj, bm.ones(2)))
+        >>> split.arrays
+        (None, Array([1., 1.], dtype=float32))
+        >>> split.rebuild(split.arrays)[0] is obj
+        True
+    """
+
+    def __init__(self, tree: Any) -> None:
+        leaves, self.treedef = jtu.tree_flatten(_unwrap(tree), is_leaf=_is_state)
+        self.objects = {i: leaf for i, leaf in enumerate(leaves) if _is_state(leaf)}
+        self.arrays = self.treedef.unflatten(
+            [None if i in self.objects else leaf for i, leaf in enumerate(leaves)])
+
+    def rebuild(self, arrays: Any) -> Any:
+        if not self.objects:
+            return arrays
+        leaves = self.treedef.flatten_up_to(arrays)
+        return self.treedef.unflatten([self.objects.get(i, leaf) for i, leaf in enumerate(leaves)])
+
+    def strip(self, tree: Any, owner: str, what: str) -> Any:
+        """``tree``, returned by user code in place of the operands, as arrays.
+
+        It must hold the same objects at the same places: an object cannot be
+        carried through a loop as a value.
+        """
+        if not self.objects:
+            return tree
+        leaves, treedef = jtu.tree_flatten(_unwrap(tree), is_leaf=_is_state)
+        if treedef != self.treedef:
+            raise MathError(
+                f"{owner}: {what} must keep the structure of the operands, {self.treedef}, "
+                f"but got {treedef}. Return the objects you were given, at the same places."
+            )
+        for i, obj in self.objects.items():
+            if leaves[i] is not obj:
+                raise MathError(
+                    f"{owner}: {what} put {_name(leaves[i])} where the operands had "
+                    f"{_name(obj)}; objects pass through loops unchanged (their Variables "
+                    "are updated in place), so return the same object."
+                )
+        return treedef.unflatten([None if i in self.objects else leaf for i, leaf in enumerate(leaves)])
+
+
+def _name(obj: Any) -> str:
+    return getattr(obj, "name", None) or f"a {type(obj).__name__}"
 
 
 def _leading_length(operands: Any, owner: str) -> int:
@@ -112,21 +177,30 @@ def _jit(fun: Callable) -> Callable:
 # -- progress bar ------------------------------------------------------------------------
 
 class _Progress:
-    """A tqdm bar advanced from inside a compiled loop, ~``updates`` times in all."""
+    """A tqdm bar advanced from inside a compiled loop, ~``updates`` times in all.
 
-    def __init__(self, total: int, updates: int = 100) -> None:
+    The bar is opened by the first host callback of a run and closed by the
+    last, not at trace time: a loop compiled once (inside ``bm.jit``, say)
+    shows a fresh, complete bar on every run.
+    """
+
+    def __init__(self, total: int, desc: str = "for_loop", updates: int = 100) -> None:
         self.total = total
+        self.desc = desc
         self.every = max(1, total // updates)
         self.bar = None
 
-    def open(self, desc: str) -> None:
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(total=self.total, desc=desc)
-
     def _advance(self, done: Any) -> None:
-        if self.bar is not None:
-            self.bar.update(int(done) - self.bar.n)
+        done = int(done)
+        if self.bar is not None and done <= self.bar.n:  # a new run after a failed one
+            self.close()
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.total, desc=self.desc)
+        self.bar.update(done - self.bar.n)
+        if done >= self.total:
+            self.close()
 
     def report(self, step: jax.Array, reverse: bool) -> None:
         done = self.total - step if reverse else step + 1
@@ -135,7 +209,6 @@ class _Progress:
                  lambda d: None, done)
 
     def close(self) -> None:
-        jax.effects_barrier()
         if self.bar is not None:
             self.bar.close()
             self.bar = None
@@ -157,7 +230,8 @@ def for_loop(
     ``body_fun(*x)`` is called with one slice of each operand (``body_fun(x)``
     if ``operands`` is not a tuple/list). Variables it writes are carried from
     step to step and hold their final values afterwards; its return values
-    are stacked along a new leading axis.
+    are stacked along a new leading axis. Objects among the operands are not
+    sliced: every step gets the live object.
 
     Args:
         body_fun: the step. May read and write any Variables.
@@ -183,13 +257,12 @@ def for_loop(
     """
     owner = "bm.for_loop"
     operands = _unwrap(operands)
-    n = _leading_length(operands, owner)
-    if not jit:
+    n = _leading_length(_Split(operands).arrays, owner)
+    if not jit and n > 0:  # an empty loop still needs the output shapes: trace it
         return _python_loop(body_fun, operands, n, reverse, progress_bar)
     if TRACE_FRAMES:
         progress = _Progress(n) if progress_bar else None
-        return _with_progress(progress, lambda: _scan_loop(body_fun, operands, n, reverse, unroll,
-                                                           remat, progress))
+        return _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress)
 
     def build():
         progress = _Progress(n) if progress_bar else None
@@ -197,22 +270,21 @@ def for_loop(
 
     runner, progress = _compiled_once(body_fun, ("for_loop", reverse, unroll, remat, progress_bar, n),
                                       build)
-    return _with_progress(progress, lambda: runner(operands))
-
-
-def _with_progress(progress: _Progress | None, call: Callable[[], Any]) -> Any:
-    if progress is None:
-        return call()
-    progress.open("for_loop")
     try:
-        return call()
+        return runner(operands)
     finally:
-        progress.close()
+        if progress is not None:
+            jax.effects_barrier()  # the bar is complete when the call returns
+            progress.close()  # (left open only by a failed run)
 
 
 def _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress) -> Any:
+    split = _Split(operands)
+
     def call(carried: Carried):
-        step = carried.wrap(lambda x: _call_spread(body_fun, x))
+        step = carried.wrap(lambda x: _call_spread(body_fun, split.rebuild(x)))
+        if remat:  # the step only: the backward pass must not replay the progress bar
+            step = jax.checkpoint(step)
 
         def scan_body(state, xs):
             index, x = xs
@@ -220,15 +292,14 @@ def _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress) -> Any:
                 progress.report(index, reverse)
             return step(state, x)
 
-        if remat:
-            scan_body = jax.checkpoint(scan_body)
-        return lax.scan(scan_body, carried.initial(), (jnp.arange(n), operands),
+        return lax.scan(scan_body, carried.initial(), (jnp.arange(n), split.arrays),
                         reverse=reverse, unroll=unroll)
 
     return run_carried("bm.for_loop", call)
 
 
 def _python_loop(body_fun, operands, n, reverse, progress_bar) -> Any:
+    split = _Split(operands)
     steps = range(n - 1, -1, -1) if reverse else range(n)
     if progress_bar:
         from tqdm.auto import tqdm
@@ -236,14 +307,14 @@ def _python_loop(body_fun, operands, n, reverse, progress_bar) -> Any:
         steps = tqdm(steps, desc="for_loop")
     outs = []
     for i in steps:
-        x = jtu.tree_map(lambda a: a[i], operands)
-        outs.append(_call_spread(body_fun, x))
+        x = jtu.tree_map(lambda a: a[i], split.arrays)
+        outs.append(_call_spread(body_fun, split.rebuild(x)))
     if reverse:
         outs.reverse()
     from ._stateful import _values_only
 
     outs = [_values_only(o, "bm.for_loop") for o in outs]
-    return jtu.tree_map(lambda *xs: jnp.stack(xs), *outs) if outs else None
+    return jtu.tree_map(lambda *xs: jnp.stack(xs), *outs)
 
 
 def scan(
@@ -258,7 +329,9 @@ def scan(
 
     ``body_fun(carry, x) -> (carry, y)`` as in JAX; Variables it writes
     carry across steps too and hold their final values afterwards.
-    Returns ``(final_carry, stacked_ys)``.
+    Returns ``(final_carry, stacked_ys)``. Objects in ``init`` pass through
+    unchanged (return them in the carry); objects in ``operands`` reach every
+    step unsliced.
 
     Example:
         >>> import brainobj.math as bm
@@ -271,11 +344,22 @@ def scan(
         >>> int(calls.value)
         3
     """
+    owner = "bm.scan"
     init, operands = _unwrap(init), _unwrap(operands)
 
     def run(init, operands):
+        init_split, xs_split = _Split(init), _Split(operands)
+
+        def user_step(carry, x):
+            out = body_fun(init_split.rebuild(carry), xs_split.rebuild(x))
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                got = (f"an array of shape {tuple(out.shape)}" if hasattr(out, "shape")
+                       else f"a {type(out).__name__}")
+                raise MathError(f"{owner}: `body_fun` must return a pair (carry, y), got {got}.")
+            return init_split.strip(out[0], owner, "the carry returned by `body_fun`"), out[1]
+
         def call(carried: Carried):
-            step = carried.wrap(body_fun)
+            step = carried.wrap(user_step)
 
             def scan_body(full, x):
                 state, carry = full
@@ -285,15 +369,18 @@ def scan(
             if remat:
                 scan_body = jax.checkpoint(scan_body)
             (final_state, carry), ys = lax.scan(
-                scan_body, (carried.initial(), init), operands, reverse=reverse, unroll=unroll)
+                scan_body, (carried.initial(), init_split.arrays), xs_split.arrays,
+                reverse=reverse, unroll=unroll)
             return final_state, (carry, ys)
 
-        return run_carried("bm.scan", call)
+        return run_carried(owner, call)
 
+    # The objects go back into the carry only here: a `bm.jit` must return arrays.
+    runner = run
     if not TRACE_FRAMES:
         runner = _compiled_once(body_fun, ("scan", reverse, unroll, remat), lambda: _jit(run))
-        return runner(init, operands)
-    return run(init, operands)
+    carry, ys = runner(init, operands)
+    return _Split(init).rebuild(carry), ys
 
 
 def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
@@ -303,7 +390,7 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
     returns the new operands (same structure). A non-tuple ``operands`` is
     passed as one argument. ``cond_fun`` may read Variables -- it sees the
     values the body wrote -- but must not write them. Returns the final
-    operands.
+    operands; objects among them pass through unchanged.
 
     Example:
         >>> import brainobj.math as bm
@@ -316,40 +403,54 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
         >>> int(steps.value)
         7
     """
+    owner = "bm.while_loop"
     operands = _unwrap(operands)
     spread = isinstance(operands, (tuple, list))
 
     def run(operands):
+        split = _Split(operands)
+
+        def user_body(ops):
+            new_ops = _call_spread(body_fun, split.rebuild(ops))
+            if spread and isinstance(new_ops, (tuple, list)):
+                new_ops = type(operands)(new_ops)
+            return split.strip(new_ops, owner, "the value returned by `body_fun`")
+
         def call(carried: Carried):
-            body = carried.wrap(lambda ops: _call_spread(body_fun, ops))
-            check = carried.wrap(lambda ops: _call_spread(cond_fun, ops), writes_allowed=False)
+            body = carried.wrap(user_body)
+            check = carried.wrap(lambda ops: _call_spread(cond_fun, split.rebuild(ops)),
+                                 writes_allowed=False)
 
             def lax_cond(full):
                 _, predicate = check(*full)
                 return jnp.asarray(predicate, dtype=bool).reshape(())
 
-            def lax_body(full):
-                new_state, new_ops = body(*full)
-                if spread:
-                    new_ops = type(operands)(new_ops)
-                return new_state, new_ops
+            final_state, ops = lax.while_loop(lax_cond, lambda full: body(*full),
+                                              (carried.initial(), split.arrays))
+            return final_state, ops
 
-            return lax.while_loop(lax_cond, lax_body, (carried.initial(), operands))
+        return run_carried(owner, call)
 
-        return run_carried("bm.while_loop", call)
-
+    # The objects go back into the operands only here: a `bm.jit` must return arrays.
+    runner = run
     if not TRACE_FRAMES:
         runner = _compiled_once(body_fun, ("while_loop", cond_fun, type(operands) if spread else None),
                                 lambda: _jit(run))
-        return runner(operands)
-    return run(operands)
+    return _Split(operands).rebuild(runner(operands))
 
 
 # -- branches ----------------------------------------------------------------------------
 
-def _predicate(pred: Any) -> jax.Array:
+def _predicate(pred: Any, owner: str = "bm.cond", what: str = "pred") -> Any:
+    """``pred`` (a Variable's value, if a Variable), checked to be a scalar."""
     if isinstance(pred, Variable):
         pred = pred.value
+    shape = jnp.shape(pred)
+    if shape != ():
+        raise MathError(
+            f"{owner}: `{what}` must be a scalar, got an array of shape {shape}. Reduce it "
+            "first (e.g. `x.all()` or `x.any()`), or use `bm.where` for an elementwise choice."
+        )
     return pred
 
 
@@ -372,12 +473,12 @@ def switch(index: Any, branches: Sequence[Callable], operands: Any = ()) -> Any:
     if not branches:
         raise MathError("bm.switch: `branches` is empty.")
     funs = [_as_callable(b) for b in branches]
-    operands = _unwrap(operands)
+    split = _Split(operands)
 
     def call(carried: Carried):
-        wrapped = [carried.wrap(lambda ops, f=f: _call_spread(f, ops)) for f in funs]
-        return lax.switch(jnp.asarray(_predicate(index), dtype=jnp.int32),
-                          wrapped, carried.initial(), operands)
+        wrapped = [carried.wrap(lambda ops, f=f: _call_spread(f, split.rebuild(ops))) for f in funs]
+        return lax.switch(jnp.asarray(_predicate(index, "bm.switch", "index"), dtype=jnp.int32),
+                          wrapped, carried.initial(), split.arrays)
 
     return run_carried("bm.switch", call)
 
@@ -415,7 +516,7 @@ def ifelse(conditions: Sequence[Any], branches: Sequence[Callable], operands: An
         >>> bm.ifelse([x > 10, x > 0], [lambda: 2, lambda: 1, lambda: 0])
         Array(1, dtype=int32, weak_type=True)
     """
-    conditions = [_predicate(c) for c in conditions]
+    conditions = [_predicate(c, "bm.ifelse", f"conditions[{i}]") for i, c in enumerate(conditions)]
     if len(conditions) not in (len(branches), len(branches) - 1) or not branches:
         raise MathError(
             f"bm.ifelse: got {len(conditions)} conditions for {len(branches)} branches; "

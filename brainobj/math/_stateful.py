@@ -166,9 +166,17 @@ def run_carried(owner: str, call: Callable[[Carried], tuple[list, Any]]) -> Any:
     ``call`` invokes the JAX primitive with functions from ``carried.wrap``
     and the initial state ``carried.initial()``. The final state is written
     into the live Variables only once a trace has carried every write, so a
-    failure anywhere leaves every Variable untouched.
+    failure anywhere leaves every Variable untouched. The first trace is
+    abstract (``jax.eval_shape``): only a complete trace enters the program.
     """
     carried = Carried(owner)
+    # Learn the written Variables from a first trace under `jax.eval_shape`,
+    # which is thrown away whole. Were it traced for real and discarded, its
+    # effects (a progress-bar callback, `jax.debug.print`), which XLA never
+    # removes as dead code, would run as well as the final trace's.
+    jax.eval_shape(lambda: _probe(call, carried))
+    carried.variables.extend(carried.missed.values())
+    carried.missed = {}
     for _ in range(8):
         final_state, out = call(carried)
         if not carried.missed:
@@ -178,6 +186,10 @@ def run_carried(owner: str, call: Callable[[Carried], tuple[list, Any]]) -> Any:
         carried.variables.extend(carried.missed.values())
         carried.missed = {}
     raise MathError(f"{owner}: the set of Variables written keeps changing between traces.")
+
+
+def _probe(call: Callable[[Carried], tuple[list, Any]], carried: Carried) -> None:
+    call(carried)  # for its effect on `carried.missed` only
 
 
 def _describe(var: Variable) -> str:
