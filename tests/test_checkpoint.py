@@ -206,3 +206,26 @@ def test_optimizer_checkpoint_holds_own_state_and_loads_into_fresh_objects(tmp_p
     train(net2, opt2, 2)     # resumed training follows the original exactly
     for (k, a), b in zip(net.state_dict().items(), net2.state_dict().values()):
         np.testing.assert_allclose(a, b, rtol=1e-6, err_msg=k)
+
+
+def test_a_parent_holding_optimizer_before_model_saves_under_owner_paths(tmp_path):
+    class Trainer(bp.BrainPyObject):
+        def __init__(self):
+            net = bp.Linear(3, 2)
+            self.opt = bp.optim.Adam(0.1, net.train_vars())   # reaches net's Variables first
+            self.net = net
+
+    first = Trainer()
+    first.opt.update({k: jnp.ones_like(v.value) for k, v in first.net.train_vars().items()})
+    keys = list(first.state_dict())
+    assert "net.W" in keys and "net.b" in keys and "opt.step" in keys
+    assert not any("vars_to_train" in k for k in keys)
+    # vars() still lists everything once, keyed by the owner's path
+    assert list(first.vars(method="relative"))[:1] == ["opt.step"]
+    assert {"net.W", "net.b"} <= set(first.vars(method="relative"))
+
+    bp.save(tmp_path / "trainer.npz", first)
+    second = Trainer()          # other object names (Linear<k+1>, Adam<k+1>)
+    assert bp.load(tmp_path / "trainer.npz", second) == ([], [], [])
+    for (k, a), b in zip(first.state_dict().items(), second.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=k)

@@ -66,14 +66,28 @@ def iter_state(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
             yield from iter_state(item, path + (key,))
 
 
+def referenced_attributes(obj: Any) -> frozenset:
+    """Attributes of ``obj`` that point to state owned elsewhere.
+
+    A class lists them in ``_references`` (an optimizer's ``vars_to_train``
+    holds the model's Variables). Collectors key such Variables by their
+    owner's path when one exists; checkpoints leave them out.
+    """
+    return getattr(type(obj), "_references", frozenset())
+
+
 def collect(
-    root: Any, method: str = "absolute", level: int = -1, include_self: bool = True
+    root: Any, method: str = "absolute", level: int = -1, include_self: bool = True,
+    skip_references: bool = False,
 ) -> tuple[Collector, Collector]:
     """Nodes and Variables reachable from ``root``, breadth-first.
 
     Returns ``(nodes, variables)``. Each node's own Variables come in
     attribute order, before those of its children; each Variable and node
-    appears once however many paths reach it.
+    appears once however many paths reach it. Attributes a class declares
+    as references (:func:`referenced_attributes`) are walked after
+    everything else, so a Variable is keyed by the path of the object that
+    owns it; with ``skip_references`` they are not walked at all.
     """
     if method not in ("absolute", "relative"):
         raise ValueError(f"method must be 'absolute' or 'relative', got {method!r}")
@@ -82,26 +96,39 @@ def collect(
     seen_nodes: set[int] = {id(root)}
     seen_vars: set[int] = set()
     queue: deque = deque([(root, 0, "")])
-    while queue:
+    deferred: deque = deque()   # (node, depth, prefix, attr, value) behind a reference
+
+    def visit(node: Any, depth: int, prefix: str, attr: str, value: Any) -> None:
+        for path, item in iter_state(value):
+            if isinstance(item, Variable):
+                if id(item) in seen_vars:
+                    continue
+                seen_vars.add(id(item))
+                if depth > 0 or include_self:
+                    if relative:
+                        key = ".".join([p for p in (prefix, attr) if p] + [str(k) for k in path])
+                    else:
+                        key = f"{node.name}.{'-'.join([attr] + [str(k) for k in path])}"
+                    variables[key] = item
+            elif id(item) not in seen_nodes and (level < 0 or depth < level):
+                seen_nodes.add(id(item))
+                child = ".".join([p for p in (prefix, attr) if p] + [str(k) for k in path])
+                queue.append((item, depth + 1, child))
+
+    while queue or deferred:
+        if not queue:
+            visit(*deferred.popleft())
+            continue
         node, depth, prefix = queue.popleft()
         if depth > 0 or include_self:
             nodes[prefix if relative else node.name] = node
+        references = referenced_attributes(node)
         for attr, value in own_attributes(node):
-            for path, item in iter_state(value):
-                if isinstance(item, Variable):
-                    if id(item) in seen_vars:
-                        continue
-                    seen_vars.add(id(item))
-                    if depth > 0 or include_self:
-                        if relative:
-                            key = ".".join([p for p in (prefix, attr) if p] + [str(k) for k in path])
-                        else:
-                            key = f"{node.name}.{'-'.join([attr] + [str(k) for k in path])}"
-                        variables[key] = item
-                elif id(item) not in seen_nodes and (level < 0 or depth < level):
-                    seen_nodes.add(id(item))
-                    child = ".".join([p for p in (prefix, attr) if p] + [str(k) for k in path])
-                    queue.append((item, depth + 1, child))
+            if attr in references:
+                if not skip_references:
+                    deferred.append((node, depth, prefix, attr, value))
+                continue
+            visit(node, depth, prefix, attr, value)
     return nodes, variables
 
 

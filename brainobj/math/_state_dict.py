@@ -7,6 +7,7 @@ from typing import Any, Mapping, NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
+from ._graph import collect
 from ._state import TRACE_FRAMES
 from ._variable import MathError
 
@@ -25,16 +26,18 @@ def state_dict(obj: Any) -> dict[str, np.ndarray]:
     """``{'l1.W': array, ...}``: every Variable under ``obj`` by attribute path.
 
     Paths do not depend on object names or creation order, so a model
-    rebuilt in another process has the same keys.
+    rebuilt in another process has the same keys. Variables reached only
+    through an attribute a class declares as a reference (an optimizer's
+    ``vars_to_train``) are left to their owner.
     """
     return {key: np.asarray(var.value) for key, var in _checkpointed(obj).items()}
 
 
 def _checkpointed(obj: Any) -> Mapping[str, Any]:
-    # Objects may narrow what they checkpoint: an optimizer saves its own
-    # state, not the model parameters it merely points to.
-    narrow = getattr(obj, "_checkpoint_vars", None)
-    return narrow() if narrow is not None else obj.vars(method="relative")
+    # State an object merely points to (an optimizer's `vars_to_train`) is
+    # saved by its owner, under the owner's path, never through the pointer:
+    # those keys would hold object names, which differ between processes.
+    return collect(obj, "relative", skip_references=True)[1]
 
 
 def load_state_dict(obj: Any, values: Mapping[str, Any], strict: bool = True) -> LoadReport:

@@ -46,6 +46,10 @@ class Optimizer(BrainPyObject):
         Array([0.5, 0.5], dtype=float32)
     """
 
+    # The trained Variables belong to the model: collectors key them by the
+    # model's paths when they can, checkpoints leave them to the model.
+    _references = frozenset({"vars_to_train"})
+
     def __init__(self, tx: optax.GradientTransformation, train_vars: Any = None,
                  lr: float | Callable | None = None, name: str | None = None) -> None:
         if not (hasattr(tx, "init") and hasattr(tx, "update")):
@@ -141,14 +145,6 @@ class Optimizer(BrainPyObject):
                                 "registered Variables.")
             return dict(zip(keys, grads))
         raise TypeError(f"{self.name}: grads must be a dict or a list, got {type(grads).__name__}")
-
-    # -- checkpoints -----------------------------------------------------------------
-    def _checkpoint_vars(self) -> dict:
-        # `vars_to_train` belongs to the model, and its keys are the model's
-        # object names, which differ between processes: checkpoint only the
-        # optimizer's own state (`step`, `opt_state.<i>`).
-        return {k: v for k, v in self.vars(method="relative").items()
-                if not k.startswith("vars_to_train.")}
 
     # -- reporting -----------------------------------------------------------------
     @property
