@@ -216,16 +216,16 @@ def test_progress_bar_counts_every_step(capfd):
 
 
 def test_progress_bar_updates_at_a_bounded_rate(monkeypatch):
-    from brainobj.math import _control_flow
+    from brainobj.math import _progress
 
     seen = []
-    advance = _control_flow._Progress._advance
+    advance = _progress.Progress._advance
 
     def counting(self, done):
         seen.append(int(done))
         advance(self, done)
 
-    monkeypatch.setattr(_control_flow._Progress, "_advance", counting)
+    monkeypatch.setattr(_progress.Progress, "_advance", counting)
     total = bm.Variable(jnp.zeros(()))
     n = 10_000
     for reverse in (False, True):

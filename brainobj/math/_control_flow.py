@@ -13,8 +13,6 @@ Called outside any transform, the loops are compiled once per body function
 
 from __future__ import annotations
 
-import types
-import weakref
 from typing import Any, Callable, Sequence
 
 import jax
@@ -22,6 +20,8 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 from jax import lax
 
+from ._eager_cache import compiled_once, late_jit
+from ._progress import Progress
 from ._state import TRACE_FRAMES
 from ._stateful import Carried, run_carried
 from ._variable import MathError, Variable
@@ -132,88 +132,6 @@ def _call_spread(fun: Callable, operands: Any) -> Any:
     return fun(operands)
 
 
-# -- compile-once cache for loops called eagerly ---------------------------------------
-
-# body function -> {settings: bm.jit-compiled runner}. Weak in the function
-# (and, for bound methods, in the instance) so dropped models are freed.
-_EAGER_CACHE: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
-# Settings include things like a while_loop's cond function, which may be a
-# fresh lambda on every call: keep only the most recent few per body.
-_CACHE_PER_FUNCTION = 16
-
-
-def _compiled_once(fun: Callable, settings: tuple, build: Callable[[], Any]) -> Any:
-    """``build()`` (a ``bm.jit``-compiled runner, ...) cached per body and settings.
-
-    Loops called outside transforms reuse it, so they compile once rather
-    than on every call. Bound methods are cached per instance.
-    """
-    if isinstance(fun, types.MethodType):
-        key, instance = fun.__func__, fun.__self__
-    else:
-        key, instance = fun, None
-    try:
-        per_function = _EAGER_CACHE.setdefault(key, {})
-        instance_ref = weakref.ref(instance) if instance is not None else (lambda: None)
-    except TypeError:  # not weak-referenceable: build afresh each time
-        return build()
-    slot = (id(instance), settings)
-    found = per_function.get(slot)
-    if found is not None and found[0]() is instance:
-        return found[1]
-    value = build()
-    if len(per_function) >= _CACHE_PER_FUNCTION:
-        del per_function[next(iter(per_function))]  # oldest first: a bounded cache
-    per_function[slot] = (instance_ref, value)
-    return value
-
-
-def _jit(fun: Callable) -> Callable:
-    from ._jit import jit  # imported late: bm.jit's module imports this package's pieces
-
-    return jit(fun)
-
-
-# -- progress bar ------------------------------------------------------------------------
-
-class _Progress:
-    """A tqdm bar advanced from inside a compiled loop, ~``updates`` times in all.
-
-    The bar is opened by the first host callback of a run and closed by the
-    last, not at trace time: a loop compiled once (inside ``bm.jit``, say)
-    shows a fresh, complete bar on every run.
-    """
-
-    def __init__(self, total: int, desc: str = "for_loop", updates: int = 100) -> None:
-        self.total = total
-        self.desc = desc
-        self.every = max(1, total // updates)
-        self.bar = None
-
-    def _advance(self, done: Any) -> None:
-        done = int(done)
-        if self.bar is not None and done <= self.bar.n:  # a new run after a failed one
-            self.close()
-        if self.bar is None:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=self.total, desc=self.desc)
-        self.bar.update(done - self.bar.n)
-        if done >= self.total:
-            self.close()
-
-    def report(self, step: jax.Array, reverse: bool) -> None:
-        done = self.total - step if reverse else step + 1
-        due = (done % self.every == 0) | (done == self.total)
-        lax.cond(due, lambda d: jax.debug.callback(self._advance, d, ordered=True),
-                 lambda d: None, done)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
 # -- loops -------------------------------------------------------------------------------
 
 def for_loop(
@@ -261,14 +179,14 @@ def for_loop(
     if not jit and n > 0:  # an empty loop still needs the output shapes: trace it
         return _python_loop(body_fun, operands, n, reverse, progress_bar)
     if TRACE_FRAMES:
-        progress = _Progress(n) if progress_bar else None
+        progress = Progress(n) if progress_bar else None
         return _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress)
 
     def build():
-        progress = _Progress(n) if progress_bar else None
-        return _jit(lambda ops: _scan_loop(body_fun, ops, n, reverse, unroll, remat, progress)), progress
+        progress = Progress(n) if progress_bar else None
+        return late_jit(lambda ops: _scan_loop(body_fun, ops, n, reverse, unroll, remat, progress)), progress
 
-    runner, progress = _compiled_once(body_fun, ("for_loop", reverse, unroll, remat, progress_bar, n),
+    runner, progress = compiled_once(body_fun, ("for_loop", reverse, unroll, remat, progress_bar, n),
                                       build)
     try:
         return runner(operands)
@@ -378,7 +296,7 @@ def scan(
     # The objects go back into the carry only here: a `bm.jit` must return arrays.
     runner = run
     if not TRACE_FRAMES:
-        runner = _compiled_once(body_fun, ("scan", reverse, unroll, remat), lambda: _jit(run))
+        runner = compiled_once(body_fun, ("scan", reverse, unroll, remat), lambda: late_jit(run))
     carry, ys = runner(init, operands)
     return _Split(init).rebuild(carry), ys
 
@@ -434,8 +352,8 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
     # The objects go back into the operands only here: a `bm.jit` must return arrays.
     runner = run
     if not TRACE_FRAMES:
-        runner = _compiled_once(body_fun, ("while_loop", cond_fun, type(operands) if spread else None),
-                                lambda: _jit(run))
+        runner = compiled_once(body_fun, ("while_loop", cond_fun, type(operands) if spread else None),
+                                lambda: late_jit(run))
     return _Split(operands).rebuild(runner(operands))
 
 
