@@ -875,3 +875,22 @@ def test_vmap_over_stacked_equals_loop_over_members(k, sizes, batch, seed):
     for member, original in zip(bm.unstack_objects(ens), members):
         for key, value in state_of(original).items():
             assert_close(state_of(member)[key], value)
+
+
+def test_plain_arrays_beside_objects_follow_the_ellipsis_entry_or_broadcast():
+    class Holder(bp.BrainPyObject):
+        def __init__(self):
+            self.w = bm.TrainVar(jnp.arange(6.0).reshape(3, 2))
+
+    holder = Holder()
+    offsets = jnp.arange(3.0)
+
+    def f(arg):
+        model, offset = arg
+        return model.w.value.sum() + offset
+
+    mapped = bm.vmap(f, in_axes=bm.StateAxes({bm.TrainVar: 0, ...: 0}))((holder, offsets))
+    np.testing.assert_allclose(mapped, jnp.arange(6.0).reshape(3, 2).sum(1) + offsets)
+    broadcast = bm.vmap(lambda arg: f(arg) * jnp.ones(()),
+                        in_axes=bm.StateAxes({bm.TrainVar: 0}))((holder, jnp.asarray(10.0)))
+    np.testing.assert_allclose(broadcast, jnp.arange(6.0).reshape(3, 2).sum(1) + 10.0)

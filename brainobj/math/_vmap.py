@@ -40,6 +40,8 @@ class StateAxes:
     Maps Variable types to an axis (an int) or ``None`` (broadcast). The
     first entry whose type matches (``isinstance``) wins; the key ``...``
     matches every Variable. A Variable that matches no entry is an error.
+    Plain arrays in the same argument (not in a Variable) follow the ``...``
+    entry, and are broadcast when there is none.
 
     Example:
         >>> import brainobj.math as bm
