@@ -894,3 +894,15 @@ def test_plain_arrays_beside_objects_follow_the_ellipsis_entry_or_broadcast():
     broadcast = bm.vmap(lambda arg: f(arg) * jnp.ones(()),
                         in_axes=bm.StateAxes({bm.TrainVar: 0}))((holder, jnp.asarray(10.0)))
     np.testing.assert_allclose(broadcast, jnp.arange(6.0).reshape(3, 2).sum(1) + 10.0)
+
+
+def test_stacking_objects_of_two_same_named_classes_says_they_differ():
+    def make():
+        class M(bp.BrainPyObject):
+            def __init__(self):
+                self.w = bm.Variable(jnp.zeros(2))
+
+        return M()
+
+    with pytest.raises(bm.MathError, match=r"two different classes named .*make\.<locals>\.M."):
+        bm.stack_objects([make(), make()])

@@ -396,8 +396,16 @@ def _check_same_layout(reference: list, other: list, index: int) -> None:
     for (path, part, shown), (other_path, other_part, other_shown) in zip(reference, other):
         if path != other_path or part != other_part:
             where = path if path == other_path else f"{path} / {other_path}"
-            detail = ("arrays with different values" if part[0] == other_part[0] == "array"
-                      else f"{other_shown} where object 0 has {shown}")
+            if part[0] == other_part[0] == "array":
+                detail = "arrays with different values"
+            elif part[0] == other_part[0] == "node" and shown == other_shown:
+                # two classes with one name (a class statement run twice, say
+                # inside a factory function): only the class objects differ
+                detail = (f"{other_shown} where object 0 has {shown}, but they are two "
+                          f"different classes named {part[1].__qualname__!r} "
+                          f"(defined in {part[1].__module__}); build every member from one class")
+            else:
+                detail = f"{other_shown} where object 0 has {shown}"
             raise MathError(
                 f"bm.stack_objects: object {index} differs from object 0 at {where}: {detail}. "
                 "Members of an ensemble may differ only in their Variables' values (the "
