@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) benchmarks/dispatch.py
+	$(PY) benchmarks/transforms.py
 
 docs: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,docs]'
