@@ -360,3 +360,8 @@ def test_bad_input_does_not_advance_the_random_stream():
         with pytest.raises(ValueError):
             call()
     np.testing.assert_array_equal(np.asarray(R.DEFAULT.value), before)
+
+
+def test_zero_dimensional_numpy_integer_is_a_shape():
+    assert bp.init.Uniform()(np.array(3)).shape == (3,)
+    assert bp.init.ZeroInit()([np.int32(2), np.array(4)]).shape == (2, 4)

@@ -442,7 +442,7 @@ def test_keyword_arguments_are_mapped_along_axis_0():
     xs = jnp.stack([X, 2 * X, -X])
     got = bm.vmap(lambda m, *, x: m(x))(ens, x=xs)
     assert_close(got, jnp.stack([m(x) for m, x in zip(members, xs)]))
-    with pytest.raises(bm.MathError, match="keyword arguments: 2"):
+    with pytest.raises(bm.MathError, match="keyword argument 'x': 2"):
         bm.vmap(lambda m, *, x: m(x))(ens, x=xs[:2])
 
 
@@ -906,3 +906,8 @@ def test_stacking_objects_of_two_same_named_classes_says_they_differ():
 
     with pytest.raises(bm.MathError, match=r"two different classes named .*make\.<locals>\.M."):
         bm.stack_objects([make(), make()])
+
+
+def test_a_keyword_argument_without_a_batch_axis_is_named_with_a_way_out():
+    with pytest.raises(bm.MathError, match=r"keyword argument 'y' has shape \(\).*positionally"):
+        bm.vmap(lambda x, y=None: x + y)(jnp.arange(3.0), y=1.0)

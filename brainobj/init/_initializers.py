@@ -26,10 +26,19 @@ __all__ = [
 Shape = int | Sequence[int]
 
 
+def _is_index(value: Any) -> bool:
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _as_shape(shape: Shape) -> tuple[int, ...]:
     try:
         # operator.index accepts Python and NumPy integers but refuses 3.5 or "3"
-        shape = (operator.index(shape),) if not hasattr(shape, "__iter__") else tuple(
+        # an int first: a 0-d NumPy integer array is iterable in name only
+        shape = (operator.index(shape),) if _is_index(shape) else tuple(
             operator.index(d) for d in shape)
     except TypeError:
         raise TypeError(f"an initializer needs a shape (int or tuple of ints), got {shape!r}") from None

@@ -236,7 +236,7 @@ def _describe_output(out: Any) -> str:
         return f"a tuple of length {len(out)}"
     if hasattr(out, "shape") and hasattr(out, "dtype"):
         return f"an array of shape {tuple(out.shape)} and dtype {out.dtype}"
-    return f"a {type(out).__name__}"
+    return f"a value of type {type(out).__name__}"
 
 
 def _is_variable(x: Any) -> bool:

@@ -7,8 +7,7 @@ from typing import Any, Callable
 import jax
 
 from ._state import TRACE_FRAMES, TraceFrame
-from ._remat import split_dynamic
-from ._stateful import _values_only
+from ._stateful import _values_only, split_dynamic
 
 __all__ = ["eval_shape"]
 

@@ -6,15 +6,10 @@ import functools
 from typing import Any, Callable
 
 import jax
-import numpy as np
 
-from ._stateful import Carried, run_carried, split_objects
+from ._stateful import Carried, run_carried, split_dynamic
 
 __all__ = ["remat"]
-
-# Leaves that cross a JAX transform boundary (ShapeDtypeStruct: for eval_shape).
-_ARRAYS = (jax.Array, np.ndarray, np.generic, jax.ShapeDtypeStruct)
-
 
 def remat(fun: Callable, prevent_cse: bool = True, policy: Callable | None = None) -> Callable:
     """``jax.checkpoint`` of ``fun``: recompute it in the backward pass.
@@ -52,24 +47,3 @@ def remat(fun: Callable, prevent_cse: bool = True, policy: Callable | None = Non
 def _call(fun: Callable, args_kwargs: tuple) -> Any:
     args, kwargs = args_kwargs
     return fun(*args, **kwargs)
-
-
-def split_dynamic(args: Any) -> tuple[list, Callable[[list], Any]]:
-    """Like :func:`~brainobj.math._stateful.split_objects`, keeping only arrays.
-
-    Returns ``(arrays, rebuild)``: ``arrays`` holds the array leaves of
-    ``args`` (tracers included) to pass through a JAX transform;
-    ``rebuild(arrays)`` puts them back among the objects and the other leaves
-    (strings, Python numbers), which stay as they are -- JAX could not take a
-    string, and a Python number kept concrete can drive control flow.
-    """
-    leaves, rebuild_all = split_objects(args)
-    positions = [i for i, leaf in enumerate(leaves) if isinstance(leaf, _ARRAYS)]
-
-    def rebuild(arrays: list) -> Any:
-        full = list(leaves)
-        for i, array in zip(positions, arrays):
-            full[i] = array
-        return rebuild_all(full)
-
-    return [leaves[i] for i in positions], rebuild

@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 import jax
 import jax.tree_util as jtu
+import numpy as np
 
 from ._state import TraceFrame, pop_frame, push_frame
 from ._variable import MathError, Variable
@@ -214,3 +215,28 @@ def split_objects(args: Any) -> tuple[list, Callable[[list], Any]]:
             treedef, [leaf if is_state(leaf) else new for leaf, new in zip(leaves, new_arrays)])
 
     return arrays, rebuild
+
+
+# Leaves that cross a JAX transform boundary (ShapeDtypeStruct: for eval_shape).
+_ARRAYS = (jax.Array, np.ndarray, np.generic, jax.ShapeDtypeStruct)
+
+
+def split_dynamic(args: Any) -> tuple[list, Callable[[list], Any]]:
+    """Like :func:`split_objects`, keeping only arrays.
+
+    Returns ``(arrays, rebuild)``: ``arrays`` holds the array leaves of
+    ``args`` (tracers included) to pass through a JAX transform;
+    ``rebuild(arrays)`` puts them back among the objects and the other leaves
+    (strings, Python numbers), which stay as they are -- JAX could not take a
+    string, and a Python number kept concrete can drive control flow.
+    """
+    leaves, rebuild_all = split_objects(args)
+    positions = [i for i, leaf in enumerate(leaves) if isinstance(leaf, _ARRAYS)]
+
+    def rebuild(arrays: list) -> Any:
+        full = list(leaves)
+        for i, array in zip(positions, arrays):
+            full[i] = array
+        return rebuild_all(full)
+
+    return [leaves[i] for i in positions], rebuild

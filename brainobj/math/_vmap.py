@@ -83,6 +83,10 @@ def _is_random_state(var: Variable) -> bool:
     return isinstance(var, RandomState)
 
 
+_KEYWORD_HINT = ("keyword arguments are always mapped along axis 0, as in jax.vmap: pass it "
+                 "positionally with in_axes None, or close over it.")
+
+
 class _Split:
     """What one call's arguments say: mapped Variables, array leaves, sizes."""
 
@@ -102,12 +106,17 @@ class _Split:
         sizes: dict[int, str] = {}
         self.pytree_axes = False              # some in_axes JAX alone can size
         for i, (arg, spec) in enumerate(zip(args, in_axes)):
-            where = "the keyword arguments" if i == len(args) - 1 else f"argument {i}"
+            where = "a keyword argument" if i == len(args) - 1 else f"argument {i}"
             leaves, treedef = jtu.tree_flatten(arg, is_leaf=is_state)
             if not any(is_state(leaf) for leaf in leaves):
                 self.pytree_axes |= spec is not None and not isinstance(spec, int)
                 self.arg_parts.append((None, arg, spec))
-                self._note_sizes(arg, spec, where, sizes)
+                if i == len(args) - 1:
+                    for name, value in arg.items():
+                        self._note_sizes(value, spec, f"keyword argument {name!r}", sizes,
+                                         _KEYWORD_HINT)
+                else:
+                    self._note_sizes(arg, spec, where, sizes)
                 continue
             if not (spec is None or isinstance(spec, (int, StateAxes))):
                 raise MathError(
@@ -150,15 +159,16 @@ class _Split:
             )
 
     @staticmethod
-    def _note_sizes(tree: Any, axis: Any, where: str, sizes: dict) -> None:
+    def _note_sizes(tree: Any, axis: Any, where: str, sizes: dict,
+                    hint: str = "broadcast it instead (in_axes None, or bm.StateAxes for "
+                                "object arguments).") -> None:
         if not isinstance(axis, int):
             return  # pytree in_axes: JAX checks them
         for leaf in jtu.tree_leaves(tree):
             shape = jnp.shape(leaf)
             if axis >= len(shape) or axis < -len(shape):
                 raise MathError(
-                    f"bm.vmap: {where} has shape {shape}, which has no axis {axis} to map; "
-                    "broadcast it instead (in_axes None, or bm.StateAxes for object arguments)."
+                    f"bm.vmap: {where} has shape {shape}, which has no axis {axis} to map; {hint}"
                 )
             sizes.setdefault(shape[axis], where)
 
