@@ -844,3 +844,65 @@ def test_host_callbacks_in_the_body_run_once_per_step(where):
     jax.effects_barrier()
     assert calls == expected
     assert_close(total.value, sum(expected))
+
+
+def test_eager_loop_cache_keeps_no_model_and_no_body_alive():
+    import gc
+    import weakref
+
+    from brainobj.math import _eager_cache
+
+    class Model(bp.BrainPyObject):
+        def __init__(self):
+            self.v = bm.Variable(jnp.zeros(3))
+
+        def step(self, x):
+            self.v.value = self.v + x
+            return x
+
+        def keep_going(self, x):
+            return x < 3
+
+    refs = []
+    for _ in range(20):
+        model = Model()
+        bm.for_loop(model.step, jnp.ones((4, 3)))
+        bm.while_loop(lambda x: x + 1, model.keep_going, 0.0)
+        np.testing.assert_allclose(model.v.value, 4.0)
+        refs.append(weakref.ref(model))
+        del model
+    gc.collect()
+    assert not any(r() is not None for r in refs)
+
+    total = bm.Variable(jnp.zeros(()))
+    before = len(_eager_cache.EAGER_CACHE)
+    for _ in range(20):          # a fresh body function on every call
+        def body(x):
+            total.value = total + x
+            return x
+
+        bm.for_loop(body, jnp.ones(2))
+    del body
+    gc.collect()
+    assert len(_eager_cache.EAGER_CACHE) <= before
+    assert float(total.value) == 40.0
+
+
+def test_eager_loop_over_one_method_compiles_once():
+    traces = []
+
+    class Model(bp.BrainPyObject):
+        def __init__(self):
+            self.v = bm.Variable(jnp.zeros(()))
+
+        def step(self, x):
+            traces.append(1)
+            self.v.value = self.v + x
+            return x
+
+    model = Model()
+    bm.for_loop(model.step, jnp.ones(5))
+    first = len(traces)
+    for _ in range(5):
+        bm.for_loop(model.step, jnp.ones(5))
+    assert len(traces) == first and float(model.v.value) == 30.0

@@ -182,9 +182,9 @@ def for_loop(
         progress = Progress(n) if progress_bar else None
         return _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress)
 
-    def build():
+    def build(body: Callable):
         progress = Progress(n) if progress_bar else None
-        return late_jit(lambda ops: _scan_loop(body_fun, ops, n, reverse, unroll, remat, progress)), progress
+        return late_jit(lambda ops: _scan_loop(body, ops, n, reverse, unroll, remat, progress)), progress
 
     runner, progress = compiled_once(body_fun, ("for_loop", reverse, unroll, remat, progress_bar, n),
                                       build)
@@ -265,38 +265,42 @@ def scan(
     owner = "bm.scan"
     init, operands = _unwrap(init), _unwrap(operands)
 
-    def run(init, operands):
-        init_split, xs_split = _Split(init), _Split(operands)
+    def make_run(body_fun: Callable) -> Callable:
+        def run(init, operands):
+            init_split, xs_split = _Split(init), _Split(operands)
 
-        def user_step(carry, x):
-            out = body_fun(init_split.rebuild(carry), xs_split.rebuild(x))
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                got = (f"an array of shape {tuple(out.shape)}" if hasattr(out, "shape")
-                       else f"a {type(out).__name__}")
-                raise MathError(f"{owner}: `body_fun` must return a pair (carry, y), got {got}.")
-            return init_split.strip(out[0], owner, "the carry returned by `body_fun`"), out[1]
+            def user_step(carry, x):
+                out = body_fun(init_split.rebuild(carry), xs_split.rebuild(x))
+                if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                    got = (f"an array of shape {tuple(out.shape)}" if hasattr(out, "shape")
+                           else f"a {type(out).__name__}")
+                    raise MathError(f"{owner}: `body_fun` must return a pair (carry, y), got {got}.")
+                return init_split.strip(out[0], owner, "the carry returned by `body_fun`"), out[1]
 
-        def call(carried: Carried):
-            step = carried.wrap(user_step)
+            def call(carried: Carried):
+                step = carried.wrap(user_step)
 
-            def scan_body(full, x):
-                state, carry = full
-                new_state, (carry, y) = step(state, carry, x)
-                return (new_state, carry), y
+                def scan_body(full, x):
+                    state, carry = full
+                    new_state, (carry, y) = step(state, carry, x)
+                    return (new_state, carry), y
 
-            if remat:
-                scan_body = jax.checkpoint(scan_body)
-            (final_state, carry), ys = lax.scan(
-                scan_body, (carried.initial(), init_split.arrays), xs_split.arrays,
-                reverse=reverse, unroll=unroll)
-            return final_state, (carry, ys)
+                if remat:
+                    scan_body = jax.checkpoint(scan_body)
+                (final_state, carry), ys = lax.scan(
+                    scan_body, (carried.initial(), init_split.arrays), xs_split.arrays,
+                    reverse=reverse, unroll=unroll)
+                return final_state, (carry, ys)
 
-        return run_carried(owner, call)
+            return run_carried(owner, call)
+
+        return run
 
     # The objects go back into the carry only here: a `bm.jit` must return arrays.
-    runner = run
+    runner = make_run(body_fun)
     if not TRACE_FRAMES:
-        runner = compiled_once(body_fun, ("scan", reverse, unroll, remat), lambda: late_jit(run))
+        runner = compiled_once(body_fun, ("scan", reverse, unroll, remat),
+                               lambda body: late_jit(make_run(body)))
     carry, ys = runner(init, operands)
     return _Split(init).rebuild(carry), ys
 
@@ -325,35 +329,38 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
     operands = _unwrap(operands)
     spread = isinstance(operands, (tuple, list))
 
-    def run(operands):
-        split = _Split(operands)
+    def make_run(body_fun: Callable, cond_fun: Callable) -> Callable:
+        def run(operands):
+            split = _Split(operands)
 
-        def user_body(ops):
-            new_ops = _call_spread(body_fun, split.rebuild(ops))
-            if spread and isinstance(new_ops, (tuple, list)):
-                new_ops = type(operands)(new_ops)
-            return split.strip(new_ops, owner, "the value returned by `body_fun`")
+            def user_body(ops):
+                new_ops = _call_spread(body_fun, split.rebuild(ops))
+                if spread and isinstance(new_ops, (tuple, list)):
+                    new_ops = type(operands)(new_ops)
+                return split.strip(new_ops, owner, "the value returned by `body_fun`")
 
-        def call(carried: Carried):
-            body = carried.wrap(user_body)
-            check = carried.wrap(lambda ops: _call_spread(cond_fun, split.rebuild(ops)),
-                                 writes_allowed=False)
+            def call(carried: Carried):
+                body = carried.wrap(user_body)
+                check = carried.wrap(lambda ops: _call_spread(cond_fun, split.rebuild(ops)),
+                                     writes_allowed=False)
 
-            def lax_cond(full):
-                _, predicate = check(*full)
-                return jnp.asarray(predicate, dtype=bool).reshape(())
+                def lax_cond(full):
+                    _, predicate = check(*full)
+                    return jnp.asarray(predicate, dtype=bool).reshape(())
 
-            final_state, ops = lax.while_loop(lax_cond, lambda full: body(*full),
-                                              (carried.initial(), split.arrays))
-            return final_state, ops
+                final_state, ops = lax.while_loop(lax_cond, lambda full: body(*full),
+                                                  (carried.initial(), split.arrays))
+                return final_state, ops
 
-        return run_carried(owner, call)
+            return run_carried(owner, call)
+
+        return run
 
     # The objects go back into the operands only here: a `bm.jit` must return arrays.
-    runner = run
+    runner = make_run(body_fun, cond_fun)
     if not TRACE_FRAMES:
-        runner = compiled_once(body_fun, ("while_loop", cond_fun, type(operands) if spread else None),
-                                lambda: late_jit(run))
+        runner = compiled_once(body_fun, ("while_loop", type(operands) if spread else None),
+                               lambda body, cond: late_jit(make_run(body, cond)), helpers=(cond_fun,))
     return _Split(operands).rebuild(runner(operands))
 
 

@@ -1,4 +1,11 @@
-"""Loops called outside transforms compile once per body function, then reuse it."""
+"""Loops called outside transforms compile once per body function, then reuse it.
+
+The cache must never keep a model alive (BrainPy's did, and grew without
+bound when models or loop bodies were rebuilt in a loop). So it holds the
+user's functions -- and, through bound methods, their instances -- only
+weakly: the cached runner calls them through weak references, and an entry
+disappears as soon as any function it was built for is gone.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +13,70 @@ import types
 import weakref
 from typing import Any, Callable
 
-# body function -> {settings: bm.jit-compiled runner}. Weak in the function
-# (and, for bound methods, in the instance) so dropped models are freed.
-EAGER_CACHE: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
-# Settings include things like a while_loop's cond function, which may be a
-# fresh lambda on every call: keep only the most recent few per body.
+# body function -> {(identities, settings): (weak refs, runner)}. For a bound
+# method the key is the class's function; the instance is in the identities.
+EAGER_CACHE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+# Settings may name fresh objects on every call: keep only the most recent
+# few entries per body function.
 _CACHE_PER_FUNCTION = 16
 
 
-def compiled_once(fun: Callable, settings: tuple, build: Callable[[], Any]) -> Any:
-    """``build()`` (a ``bm.jit``-compiled runner, ...) cached per body and settings.
-
-    Loops called outside transforms reuse it, so they compile once rather
-    than on every call. Bound methods are cached per instance.
-    """
+def _identity(fun: Callable) -> tuple:
     if isinstance(fun, types.MethodType):
-        key, instance = fun.__func__, fun.__self__
-    else:
-        key, instance = fun, None
+        return id(fun.__func__), id(fun.__self__)
+    return (id(fun),)
+
+
+def _weak(fun: Callable, on_death: Callable) -> weakref.ref:
+    """A weak reference to ``fun`` (``WeakMethod`` for a bound method); TypeError if none."""
+    if isinstance(fun, types.MethodType):
+        return weakref.WeakMethod(fun, on_death)
+    return weakref.ref(fun, on_death)
+
+
+def _caller(ref: weakref.ref) -> Callable:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        fun = ref()
+        if fun is None:  # unreachable: entries die with their functions
+            raise ReferenceError("brainobj: a cached loop outlived its body function.")
+        return fun(*args, **kwargs)
+
+    return call
+
+
+def compiled_once(fun: Callable, settings: tuple, build: Callable[..., Any],
+                  helpers: tuple = ()) -> Any:
+    """``build(*callers)`` (a ``bm.jit``-compiled runner, ...), cached per function and settings.
+
+    ``callers`` stand for ``fun`` and ``helpers`` (say, a while_loop's
+    ``cond_fun``) and call them through weak references; ``build`` must use
+    them instead of the functions themselves. Loops called outside
+    transforms reuse the result, so they compile once rather than on every
+    call. ``settings`` must be hashable and hold no objects to keep alive.
+    """
+    functions = (fun, *helpers)
+    key = fun.__func__ if isinstance(fun, types.MethodType) else fun
+    slot = (tuple(_identity(f) for f in functions), settings)
     try:
         per_function = EAGER_CACHE.setdefault(key, {})
-        instance_ref = weakref.ref(instance) if instance is not None else (lambda: None)
     except TypeError:  # not weak-referenceable: build afresh each time
-        return build()
-    slot = (id(instance), settings)
+        return build(*functions)
     found = per_function.get(slot)
-    if found is not None and found[0]() is instance:
+    if found is not None and all(r() is not None and _identity(r()) == _identity(f)
+                                 for r, f in zip(found[0], functions)):
         return found[1]
-    value = build()
+
+    def forget(_ref: Any, per_function: dict = per_function, slot: tuple = slot) -> None:
+        per_function.pop(slot, None)
+
+    try:
+        refs = tuple(_weak(f, forget) for f in functions)
+    except TypeError:
+        return build(*functions)
+    value = build(*(_caller(r) for r in refs))
     if len(per_function) >= _CACHE_PER_FUNCTION:
         del per_function[next(iter(per_function))]  # oldest first: a bounded cache
-    per_function[slot] = (instance_ref, value)
+    per_function[slot] = (refs, value)
     return value
 
 
