@@ -906,3 +906,44 @@ def test_eager_loop_over_one_method_compiles_once():
     for _ in range(5):
         bm.for_loop(model.step, jnp.ones(5))
     assert len(traces) == first and float(model.v.value) == 30.0
+
+
+def test_eager_branches_compile_once_and_keep_no_model_alive():
+    import gc
+    import weakref
+
+    traces = []
+
+    class Gate(bp.BrainPyObject):
+        def __init__(self):
+            self.opened = bm.Variable(jnp.zeros((), jnp.int32))
+
+        def open(self, x):
+            traces.append(1)
+            self.opened.value = self.opened + 1
+            return x
+
+        def shut(self, x):
+            traces.append(1)
+            return -x
+
+    gate = Gate()
+    outs = [float(bm.cond(i % 3 == 0, gate.open, gate.shut, 2.0)) for i in range(9)]
+    assert outs == [2.0 if i % 3 == 0 else -2.0 for i in range(9)]
+    assert int(gate.opened.value) == 3
+    first = len(traces)
+    for i in range(6):
+        bm.switch(i % 2, [gate.shut, gate.open], 1.0)
+        bm.cond(i % 2 == 0, gate.open, gate.shut, 1.0)
+    assert int(gate.opened.value) == 3 + 3 + 3
+    # the cond pair was compiled during the first loop; the switch pair once more
+    assert len(traces) <= 2 * first
+
+    refs = []
+    for _ in range(10):
+        other = Gate()
+        bm.cond(True, other.open, other.shut, 1.0)
+        refs.append(weakref.ref(other))
+        del other
+    gc.collect()
+    assert not any(r() is not None for r in refs)

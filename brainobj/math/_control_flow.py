@@ -397,13 +397,24 @@ def switch(index: Any, branches: Sequence[Callable], operands: Any = ()) -> Any:
     """
     if not branches:
         raise MathError("bm.switch: `branches` is empty.")
+    index = jnp.asarray(_predicate(index, "bm.switch", "index"), dtype=jnp.int32)
+    if TRACE_FRAMES or not all(callable(b) for b in branches):
+        return _switch(index, branches, operands)
+    # Called eagerly (a debugging loop, say): compile once per set of branches.
+    runner = compiled_once(branches[0], ("switch", len(branches)),
+                           lambda *funs: late_jit(lambda i, ops: _switch(i, funs, ops)),
+                           helpers=tuple(branches[1:]))
+    return runner(index, operands)
+
+
+def _switch(index: Any, branches: Sequence, operands: Any) -> Any:
+    """``lax.switch`` over ``branches``; objects among the operands stay live."""
     funs = [_as_callable(b) for b in branches]
     split = _Split(operands)
 
     def call(carried: Carried):
         wrapped = [carried.wrap(lambda ops, f=f: _call_spread(f, split.rebuild(ops))) for f in funs]
-        return lax.switch(jnp.asarray(_predicate(index, "bm.switch", "index"), dtype=jnp.int32),
-                          wrapped, carried.initial(), split.arrays)
+        return lax.switch(index, wrapped, carried.initial(), split.arrays)
 
     return run_carried("bm.switch", call)
 
