@@ -276,16 +276,21 @@ def _trace(fun, split, random_states, written, known, missed, out_axes, axis_nam
     array_axes = [part[2] for part in split.arg_parts]
     mapped_values = [var.value for var in split.mapped]
 
-    try:
-        out, new_mapped, new_written = jax.vmap(
+    def vectorized(written_axes: list) -> Callable:
+        return jax.vmap(
             pure,
             in_axes=(list(split.mapped_axes), [0] * len(keys), array_axes),
-            out_axes=(out_axes, list(split.mapped_axes), [None] * len(written)),
+            out_axes=(out_axes, list(split.mapped_axes), written_axes),
             axis_name=axis_name,
             axis_size=size,
-        )(mapped_values, keys, arrays)
+        )
+
+    try:
+        out, new_mapped, new_written = vectorized([None] * len(written))(mapped_values, keys, arrays)
     except ValueError as error:
         culprit = _written_culprit(error, written)
+        if culprit is None and written:
+            culprit = _probe_culprit(vectorized, written, (mapped_values, keys, arrays))
         if culprit is None:
             raise
         raise _broadcast_write_error(culprit) from error
@@ -308,6 +313,19 @@ def _rebuild(part: tuple, arrays: Any) -> Any:
                                         for leaf, arr in zip(leaves, arrays)])
 
 
+def _probe_culprit(vectorized: Callable, written: list, inputs: tuple) -> Variable | None:
+    """The first written broadcast Variable whose new value is batched, found
+    by abstract traces that broadcast one at a time: the slow, certain way,
+    for when JAX's message does not say (see :func:`_written_culprit`)."""
+    for k, var in enumerate(written):
+        axes = [None if j == k else 0 for j in range(len(written))]
+        try:
+            jax.eval_shape(vectorized(axes), *inputs)
+        except ValueError:
+            return var
+    return None
+
+
 def _written_culprit(error: ValueError, written: list) -> Variable | None:
     """The broadcast Variable JAX's out_axes error is about, if it is one.
 
@@ -323,7 +341,7 @@ def _written_culprit(error: ValueError, written: list) -> Variable | None:
 
 def _broadcast_write_error(var: Variable) -> MathError:
     return MathError(
-        f"bm.vmap: the broadcast Variable {_name(var)} was "
+        f"bm.vmap: {_name(var)} is broadcast (not mapped), but was "
         "written with a value that differs across the batch. Map it instead (in_axes / "
         "bm.StateAxes on the object holding it), or write only values that do not depend "
         "on the mapped inputs."
