@@ -607,3 +607,22 @@ def test_batchnorm_and_dropout_inside_for_loop_match_the_python_loop():
     close(eager[2], var)
     for got, expected in zip(compiled, eager):
         close(got, expected, tol=1e-5)
+
+
+def test_batchnorm_axis_name_makes_per_example_vmap_equal_the_whole_batch():
+    xs = jax.random.normal(jax.random.PRNGKey(7), (6, 3)) * 2.0 + 1.0
+    whole = bp.BatchNorm1d(3, momentum=0.8)
+    per_example = bp.BatchNorm1d(3, momentum=0.8, axis_name="batch")
+
+    expected = whole(xs)
+    step = bm.jit(bm.vmap(lambda x: per_example(x[None])[0], in_axes=0, axis_name="batch"))
+    got = step(xs)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(per_example.running_mean.value, whole.running_mean.value, rtol=1e-6)
+    np.testing.assert_allclose(per_example.running_var.value, whole.running_var.value, rtol=1e-6)
+
+    # without axis_name each element would write its own statistics: refused
+    plain = bp.BatchNorm1d(3)
+    with pytest.raises(bm.MathError, match="is broadcast"):
+        bm.vmap(lambda x: plain(x[None])[0])(xs)
+    np.testing.assert_array_equal(plain.running_mean.value, np.zeros(3))

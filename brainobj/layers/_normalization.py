@@ -33,7 +33,8 @@ class _BatchNorm(Layer):
 
     def __init__(self, num_features: int, momentum: float = 0.99, epsilon: float = 1e-5,
                  affine: bool = True, scale_initializer: Initializer = OneInit(),
-                 bias_initializer: Initializer = ZeroInit(), name: str | None = None) -> None:
+                 bias_initializer: Initializer = ZeroInit(), axis_name: Any = None,
+                 name: str | None = None) -> None:
         kind = type(self).__name__
         self.num_features = _positive_int(kind, "num_features", num_features)
         if not 0.0 <= float(momentum) <= 1.0:
@@ -42,6 +43,7 @@ class _BatchNorm(Layer):
         if not float(epsilon) > 0.0:
             raise ValueError(f"{kind}: epsilon must be > 0, got {epsilon}")
         self.momentum, self.epsilon, self.affine = float(momentum), float(epsilon), bool(affine)
+        self.axis_name = axis_name
         shape = (self.num_features,)
         # Plain Variables, not TrainVars: optimizers must not touch them.
         self.running_mean = Variable(jnp.zeros(shape, jnp.float32))
@@ -57,10 +59,10 @@ class _BatchNorm(Layer):
                 f"features={self.num_features} (channels last), got shape {tuple(x.shape)}.")
         axes = tuple(range(x.ndim - 1))
         if self.training:
-            mean = jnp.mean(x, axis=axes)
+            mean = self._across_batch(jnp.mean(x, axis=axes))
             # The biased variance (divide by the count), as Flax and BrainPy;
             # PyTorch stores the unbiased one in its running estimate.
-            var = jnp.mean(jnp.square(x - mean), axis=axes)
+            var = self._across_batch(jnp.mean(jnp.square(x - mean), axis=axes))
             m = self.momentum
             # Statistics are state, not part of the loss: no gradient flows
             # into them (under bm.grad they come back as auxiliary output).
@@ -74,6 +76,14 @@ class _BatchNorm(Layer):
         if self.affine:
             y = y * self.scale.value + self.bias.value
         return y
+
+    def _across_batch(self, statistic: jax.Array) -> jax.Array:
+        # Under bm.vmap(..., axis_name=...) the batch is split across the
+        # mapped axis: average there too (equal shares), so every element
+        # normalizes with, and writes, the statistics of the whole batch.
+        if self.axis_name is None:
+            return statistic
+        return jax.lax.pmean(statistic, self.axis_name)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.num_features}, momentum={self.momentum}, "
@@ -103,6 +113,10 @@ class BatchNorm1d(_BatchNorm):
         affine: learn a per-feature ``scale`` and ``bias`` (TrainVars).
         scale_initializer: initializer of ``scale`` (ones by default).
         bias_initializer: initializer of ``bias`` (zeros by default).
+        axis_name: the name of a ``bm.vmap`` axis the batch is split over
+            (``bm.vmap(f, axis_name='batch')``, per-example code): the batch
+            statistics are then averaged across it as well, so the result
+            and the running statistics equal those of the whole batch.
 
     Example:
         >>> import brainobj as bp, brainobj.math as bm
