@@ -516,8 +516,11 @@ def build(recipe):
     return nodes[0], nodes, variables
 
 
-def reference_walk(root):
-    """BFS by identity: {id: node} with depths, {id: var} with min holder depth."""
+def reference_walk(root, skip_attrs=frozenset()):
+    """BFS by identity: {id: node} with depths, {id: var} with min holder depth.
+
+    Attributes named in ``skip_attrs`` are not followed.
+    """
     node_depth = {id(root): 0}
     nodes = {id(root): root}
     var_depth, variables = {}, {}
@@ -544,7 +547,7 @@ def reference_walk(root):
                         visit(x)
 
             for key, value in vars(node).items():
-                if key not in INTERNAL:
+                if key not in INTERNAL and key not in skip_attrs:
                     visit(value)
         frontier = nxt
         depth += 1
@@ -750,33 +753,6 @@ class GraphR(bp.BrainPyObject):
     _references = frozenset({"ref"})
 
 
-def owned_walk(root):
-    """Variable ids reachable without passing through a `ref` attribute."""
-    seen_nodes, owned = {id(root)}, set()
-    frontier = [root]
-    while frontier:
-        node = frontier.pop()
-
-        def visit(value):
-            if isinstance(value, bm.Variable):
-                owned.add(id(value))
-            elif isinstance(value, bp.BrainPyObject):
-                if id(value) not in seen_nodes:
-                    seen_nodes.add(id(value))
-                    frontier.append(value)
-            elif isinstance(value, dict):
-                for x in value.values():
-                    visit(x)
-            elif isinstance(value, (list, tuple)):
-                for x in value:
-                    visit(x)
-
-        for key, value in vars(node).items():
-            if key not in INTERNAL and key != "ref":
-                visit(value)
-    return owned
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graph_recipes(cyclic=True), st.data())
 def test_references_are_keyed_by_owner_paths_and_left_out_of_checkpoints(recipe, data):
@@ -790,7 +766,7 @@ def test_references_are_keyed_by_owner_paths_and_left_out_of_checkpoints(recipe,
         holder.__dict__ = {"ref": holder.__dict__.pop("ref"), **holder.__dict__}
 
     reference_nodes, _, every_var, _ = reference_walk(holder)
-    owned = owned_walk(holder)
+    owned = set(reference_walk(holder, skip_attrs={"ref"})[2])
     rel = holder.vars(method="relative")
     ids = [id(v) for v in rel.values()]
     assert len(ids) == len(set(ids)) and set(ids) == set(every_var)

@@ -22,6 +22,7 @@ from jax import lax
 
 from ._eager_cache import compiled_once, late_jit
 from ._progress import Progress
+from ._roots import is_state
 from ._state import TRACE_FRAMES
 from ._stateful import Carried, run_carried
 from ._variable import MathError, Variable
@@ -31,17 +32,11 @@ __all__ = ["for_loop", "scan", "while_loop", "cond", "ifelse", "switch"]
 
 # -- helpers ------------------------------------------------------------------------
 
-def _is_state(x: Any) -> bool:
-    from ._object import BrainPyObject
-
-    return isinstance(x, (Variable, BrainPyObject))
-
-
 def _unwrap(tree: Any) -> Any:
     """Variables given as operands enter the loop as their values; objects
     stay as they are (the live object reaches the user's function)."""
     return jtu.tree_map(lambda x: x.value if isinstance(x, Variable) else x, tree,
-                        is_leaf=_is_state)
+                        is_leaf=is_state)
 
 
 class _Split:
@@ -63,8 +58,8 @@ class _Split:
     """
 
     def __init__(self, tree: Any) -> None:
-        leaves, self.treedef = jtu.tree_flatten(_unwrap(tree), is_leaf=_is_state)
-        self.objects = {i: leaf for i, leaf in enumerate(leaves) if _is_state(leaf)}
+        leaves, self.treedef = jtu.tree_flatten(_unwrap(tree), is_leaf=is_state)
+        self.objects = {i: leaf for i, leaf in enumerate(leaves) if is_state(leaf)}
         self.arrays = self.treedef.unflatten(
             [None if i in self.objects else leaf for i, leaf in enumerate(leaves)])
 
@@ -82,7 +77,7 @@ class _Split:
         """
         if not self.objects:
             return tree
-        leaves, treedef = jtu.tree_flatten(_unwrap(tree), is_leaf=_is_state)
+        leaves, treedef = jtu.tree_flatten(_unwrap(tree), is_leaf=is_state)
         if treedef != self.treedef:
             raise MathError(
                 f"{owner}: {what} must keep the structure of the operands, {self.treedef}, "

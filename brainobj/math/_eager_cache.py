@@ -62,8 +62,7 @@ def compiled_once(fun: Callable, settings: tuple, build: Callable[..., Any],
     except TypeError:  # not weak-referenceable: build afresh each time
         return build(*functions)
     found = per_function.get(slot)
-    if found is not None and all(r() is not None and _identity(r()) == _identity(f)
-                                 for r, f in zip(found[0], functions)):
+    if found is not None:  # ids in `slot` are live: a dying function's entry is dropped first
         return found[1]
 
     def forget(_ref: Any, per_function: dict = per_function, slot: tuple = slot) -> None:

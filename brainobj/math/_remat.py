@@ -11,6 +11,7 @@ from ._stateful import Carried, run_carried, split_dynamic
 
 __all__ = ["remat"]
 
+
 def remat(fun: Callable, prevent_cse: bool = True, policy: Callable | None = None) -> Callable:
     """``jax.checkpoint`` of ``fun``: recompute it in the backward pass.
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import re
 from typing import Any, Callable, Sequence
 
 import jax
@@ -288,9 +287,8 @@ def _trace(fun, split, random_states, written, known, missed, out_axes, axis_nam
     try:
         out, new_mapped, new_written = vectorized([None] * len(written))(mapped_values, keys, arrays)
     except ValueError as error:
-        culprit = _written_culprit(error, written)
-        if culprit is None and written:
-            culprit = _probe_culprit(vectorized, written, (mapped_values, keys, arrays))
+        inputs = (mapped_values, keys, arrays)
+        culprit = _written_culprit(vectorized, written, inputs) if written else None
         if culprit is None:
             raise
         raise _broadcast_write_error(culprit) from error
@@ -313,30 +311,25 @@ def _rebuild(part: tuple, arrays: Any) -> Any:
                                         for leaf, arr in zip(leaves, arrays)])
 
 
-def _probe_culprit(vectorized: Callable, written: list, inputs: tuple) -> Variable | None:
-    """The first written broadcast Variable whose new value is batched, found
-    by abstract traces that broadcast one at a time: the slow, certain way,
-    for when JAX's message does not say (see :func:`_written_culprit`)."""
+def _written_culprit(vectorized: Callable, written: list, inputs: tuple) -> Variable | None:
+    """The written broadcast Variable behind a ValueError of ``vectorized``, if any.
+
+    Found by abstract traces, not by reading JAX's message: with every
+    written Variable mapped the call must succeed (else the error is the
+    user's own, say their ``out_axes``, and is not rewritten); then the first
+    one that fails when broadcast alone is the culprit.
+    """
+    n = len(written)
+    try:
+        jax.eval_shape(vectorized([0] * n), *inputs)
+    except ValueError:
+        return None
     for k, var in enumerate(written):
-        axes = [None if j == k else 0 for j in range(len(written))]
         try:
-            jax.eval_shape(vectorized(axes), *inputs)
+            jax.eval_shape(vectorized([None if j == k else 0 for j in range(n)]), *inputs)
         except ValueError:
             return var
     return None
-
-
-def _written_culprit(error: ValueError, written: list) -> Variable | None:
-    """The broadcast Variable JAX's out_axes error is about, if it is one.
-
-    The written values are the third output of ``pure``, so JAX reports the
-    first batched one as ``out_axes[2][k]``; anything else (the user's own
-    ``out_axes``, say) is not ours to rewrite.
-    """
-    match = re.search(r"out_axes\[2\]\[(\d+)\]", str(error))
-    if match is None or int(match.group(1)) >= len(written):
-        return None
-    return written[int(match.group(1))]
 
 
 def _broadcast_write_error(var: Variable) -> MathError:
