@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from ..init import Initializer, XavierNormal, ZeroInit
-from ..math._variable import MathError, TrainVar
+from ..math._variable import MathError, TrainVar, as_array
 from ._base import Layer
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d"]
@@ -100,7 +100,7 @@ class _Conv(Layer):
         self.b = None if b_initializer is None else TrainVar(b_initializer((out_channels,)))
 
     def update(self, x: Any) -> jax.Array:
-        x = jnp.asarray(getattr(x, "value", x))
+        x = as_array(x)
         n = self._spatial
         batched = x.ndim == n + 2
         if x.ndim not in (n + 1, n + 2) or x.shape[-1] != self.in_channels:

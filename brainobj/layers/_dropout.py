@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from ..math import random as _random
-from ..math._variable import MathError
+from ..math._variable import MathError, as_array
 from ._base import Layer
 
 __all__ = ["Dropout"]
@@ -65,7 +65,7 @@ class Dropout(Layer):
         self.rng = rng
 
     def update(self, x: Any) -> jax.Array:
-        x = jnp.asarray(getattr(x, "value", x))
+        x = as_array(x)
         if not jnp.issubdtype(x.dtype, jnp.inexact):
             raise MathError(f"{self.name}: expected floating-point inputs, got dtype {x.dtype} "
                             f"(shape {tuple(x.shape)}); cast with x.astype(float) first.")

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..init import Initializer, Normal
-from ..math._variable import MathError, TrainVar
+from ..math._variable import MathError, TrainVar, as_array
 from ._base import Layer
 
 __all__ = ["Embedding"]
@@ -51,7 +51,7 @@ class Embedding(Layer):
         self.weight = TrainVar(initializer((self.num_embeddings, self.embedding_dim)))
 
     def update(self, x: Any) -> jax.Array:
-        x = jnp.asarray(getattr(x, "value", x))
+        x = as_array(x)
         if not jnp.issubdtype(x.dtype, jnp.integer):
             raise MathError(
                 f"{self.name}: expected integer indices, got dtype {x.dtype} with shape "

@@ -7,7 +7,7 @@ from typing import Any
 import jax
 
 from ..init import Initializer, XavierNormal, ZeroInit
-from ..math._variable import MathError, TrainVar
+from ..math._variable import MathError, TrainVar, as_array
 from ._base import Layer
 
 __all__ = ["Linear", "Dense"]
@@ -39,7 +39,7 @@ class Linear(Layer):
         self.b = None if b_initializer is None else TrainVar(b_initializer((self.num_out,)))
 
     def update(self, x: Any) -> jax.Array:
-        x = getattr(x, "value", x)
+        x = as_array(x)
         if x.shape[-1] != self.num_in:
             raise MathError(f"{self.name}: expected inputs with {self.num_in} features "
                             f"(last axis), got shape {tuple(x.shape)}.")

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from ..init import Initializer, OneInit, ZeroInit
-from ..math._variable import MathError, TrainVar, Variable
+from ..math._variable import MathError, TrainVar, Variable, as_array
 from ._base import Layer
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
@@ -52,7 +52,7 @@ class _BatchNorm(Layer):
         self.bias = TrainVar(bias_initializer(shape)) if self.affine else None
 
     def update(self, x: Any) -> jax.Array:
-        x = jnp.asarray(getattr(x, "value", x))
+        x = as_array(x)
         if x.ndim not in self._ranks or x.shape[-1] != self.num_features:
             raise MathError(
                 f"{self.name}: expected inputs of layout {self._layout} with "
@@ -189,7 +189,7 @@ class LayerNorm(Layer):
         self.bias = TrainVar(bias_initializer(self.normalized_shape)) if affine else None
 
     def update(self, x: Any) -> jax.Array:
-        x = jnp.asarray(getattr(x, "value", x))
+        x = as_array(x)
         n = len(self.normalized_shape)
         if x.ndim < n or x.shape[x.ndim - n:] != self.normalized_shape:
             raise MathError(f"{self.name}: expected inputs whose trailing shape is "

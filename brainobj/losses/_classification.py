@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._reduction import Reduction, as_array, as_float, check_reduction, check_same_shape, reduce
+from ..math._variable import as_array
+from ._reduction import Reduction, as_float, check_reduction, check_same_shape, reduce
 
 
 def _check_class_indices(targets: jax.Array, num_classes: int) -> None:

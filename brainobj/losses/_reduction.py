@@ -7,16 +7,9 @@ from typing import Any, Literal
 import jax
 import jax.numpy as jnp
 
-from ..math._variable import Variable
 
 Reduction = Literal["mean", "sum", "none"]
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-def as_array(x: Any) -> jax.Array:
-    """The array behind ``x``: a Variable's value (a tracer inside transforms), else ``x``."""
-    # Reading ``.value`` (not ``_value``) lets transforms record the read.
-    return jnp.asarray(x.value if isinstance(x, Variable) else x)
 
 
 def as_float(x: jax.Array) -> jax.Array:

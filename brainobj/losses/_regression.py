@@ -8,7 +8,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ._reduction import Reduction, as_array, as_float, check_reduction, check_same_shape, reduce
+from ..math._variable import as_array
+from ._reduction import Reduction, as_float, check_reduction, check_same_shape, reduce
 
 
 def _pair(fn: str, predicts: Any, targets: Any, reduction: Any) -> tuple[jax.Array, jax.Array]:

@@ -36,7 +36,6 @@ from ._roots import (
 )
 from ._state import STRUCTURE
 from ._stateful import Replan, call_with_state, discover
-from ._variable import MathError
 
 # Compiling this many times for changed static structure triggers one warning.
 RETRACE_WARN_AFTER = 4

@@ -31,7 +31,9 @@ def _is_weak(x: Any) -> bool:
     return bool(getattr(getattr(x, "aval", x), "weak_type", False))
 
 
-def _as_array(value: Any) -> Any:
+def as_array(value: Any) -> Any:
+    """The array behind ``value``: a Variable's ``.value`` (so transforms
+    record the read), an array as it is, anything else through ``jnp.asarray``."""
     if isinstance(value, Variable):
         return value.value
     if isinstance(value, jax.Array):
@@ -46,7 +48,8 @@ def _strong(value: Any) -> Any:
     return value
 
 
-def _unwrap(x: Any) -> Any:
+def value_of(x: Any) -> Any:
+    """``x.value`` for a Variable, else ``x`` unchanged."""
     return x.value if isinstance(x, Variable) else x
 
 
@@ -81,7 +84,7 @@ class Variable:
                 f"({TRACE_FRAMES[-1].owner}): it would hold a tracer after the call. "
                 "Create it beforehand (e.g. in __init__) and assign its `.value` inside."
             )
-        value = _as_array(value)
+        value = as_array(value)
         if dtype is not None:
             value = jnp.asarray(value, dtype=dtype)
         if isinstance(value, jax.core.Tracer):
@@ -121,7 +124,7 @@ class Variable:
         self._owner = None
 
     def _checked(self, new: Any) -> Any:
-        new = _as_array(new)
+        new = as_array(new)
         current = self._value
         if new.shape != current.shape:
             raise MathError(
@@ -184,10 +187,10 @@ class Variable:
         return iter(self.value)
 
     def __getitem__(self, index: Any) -> jax.Array:
-        return self.value[_unwrap(index)]
+        return self.value[value_of(index)]
 
     def __setitem__(self, index: Any, item: Any) -> None:
-        self.value = self.value.at[_unwrap(index)].set(_unwrap(item))
+        self.value = self.value.at[value_of(index)].set(value_of(item))
 
     def __float__(self) -> float:
         return float(self.value)
@@ -236,13 +239,13 @@ class Variable:
 
 def _binary(op):
     def forward(self, other):
-        return op(self.value, _unwrap(other))
+        return op(self.value, value_of(other))
 
     def reverse(self, other):
-        return op(_unwrap(other), self.value)
+        return op(value_of(other), self.value)
 
     def inplace(self, other):
-        self.value = op(self.value, _unwrap(other))
+        self.value = op(self.value, value_of(other))
         return self
 
     return forward, reverse, inplace
@@ -266,8 +269,8 @@ for _name, _op in [
 ]:
     setattr(Variable, f"__{_name}__", _binary(_op)[0])
 
-Variable.__divmod__ = lambda self, other: divmod(self.value, _unwrap(other))
-Variable.__rdivmod__ = lambda self, other: divmod(_unwrap(other), self.value)
+Variable.__divmod__ = lambda self, other: divmod(self.value, value_of(other))
+Variable.__rdivmod__ = lambda self, other: divmod(value_of(other), self.value)
 
 
 def _variable_flatten_with_keys(var: Variable):

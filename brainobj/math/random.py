@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._variable import Variable
+from ._variable import Variable, value_of
 
 __all__ = [
     "RandomState", "DEFAULT", "seed", "split_key", "split_keys", "rand", "randn",
@@ -43,10 +43,6 @@ def _shape(size: Shape, *params: Any) -> tuple[int, ...]:
     if size is None:
         return jnp.broadcast_shapes(*(jnp.shape(p) for p in params)) if params else ()
     return (size,) if isinstance(size, int) else tuple(size)
-
-
-def _value(x: Any) -> Any:
-    return x.value if isinstance(x, Variable) else x
 
 
 def _new_key(seed_value: int | None) -> jax.Array:
@@ -91,7 +87,7 @@ class RandomState(Variable):
         return keys[1:]
 
     def _key(self, key: jax.Array | None) -> jax.Array:
-        return self.split_key() if key is None else _value(key)
+        return self.split_key() if key is None else value_of(key)
 
     def rand(self, *dims: int, key: jax.Array | None = None) -> jax.Array:
         """Uniform samples in ``[0, 1)`` of shape ``dims``."""
@@ -112,37 +108,37 @@ class RandomState(Variable):
         """Integers in ``[low, high)`` (``[0, low)`` when ``high`` is omitted)."""
         if high is None:
             low, high = 0, low
-        low, high = _value(low), _value(high)
+        low, high = value_of(low), value_of(high)
         return jax.random.randint(self._key(key), _shape(size, low, high), low, high, dtype)
 
     def uniform(self, low: Any = 0.0, high: Any = 1.0, size: Shape = None,
                 key: jax.Array | None = None) -> jax.Array:
         """Uniform samples in ``[low, high)``."""
-        low, high = _value(low), _value(high)
+        low, high = value_of(low), value_of(high)
         return jax.random.uniform(self._key(key), _shape(size, low, high), minval=low, maxval=high)
 
     def normal(self, loc: Any = 0.0, scale: Any = 1.0, size: Shape = None,
                key: jax.Array | None = None) -> jax.Array:
         """Normal samples with mean ``loc`` and standard deviation ``scale``."""
-        loc, scale = _value(loc), _value(scale)
+        loc, scale = value_of(loc), value_of(scale)
         return loc + scale * jax.random.normal(self._key(key), _shape(size, loc, scale))
 
     def bernoulli(self, p: Any = 0.5, size: Shape = None,
                   key: jax.Array | None = None) -> jax.Array:
         """Boolean samples that are ``True`` with probability ``p``."""
-        p = _value(p)
+        p = value_of(p)
         return jax.random.bernoulli(self._key(key), p, _shape(size, p))
 
     def choice(self, a: Any, size: Shape = None, replace: bool = True, p: Any = None,
                key: jax.Array | None = None) -> jax.Array:
         """Samples from ``a`` (an array, or ``range(a)`` for an int)."""
-        a = _value(a)
-        return jax.random.choice(self._key(key), a, _shape(size), replace=replace, p=_value(p))
+        a = value_of(a)
+        return jax.random.choice(self._key(key), a, _shape(size), replace=replace, p=value_of(p))
 
     def permutation(self, x: Any, axis: int = 0, independent: bool = False,
                     key: jax.Array | None = None) -> jax.Array:
         """A shuffled copy of ``x`` along ``axis`` (``x`` an int: of ``range(x)``)."""
-        return jax.random.permutation(self._key(key), _value(x), axis=axis, independent=independent)
+        return jax.random.permutation(self._key(key), value_of(x), axis=axis, independent=independent)
 
     def shuffle(self, x: Any, axis: int = 0, key: jax.Array | None = None) -> jax.Array | None:
         """Shuffle along ``axis``: a Variable in place, else return a shuffled copy."""

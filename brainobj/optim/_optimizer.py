@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
-import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import optax
