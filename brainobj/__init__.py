@@ -6,8 +6,7 @@ Variables, transforms, random numbers and array functions.
 """
 
 from . import math as math
-from .math._object import BrainPyObject as BrainPyObject
-from .math._variable import MathError as MathError
+from .math import BrainPyObject as BrainPyObject, MathError as MathError
 from . import init as init
 from . import losses as losses
 from . import optim as optim

@@ -9,8 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .math._state_dict import LoadReport
-from .math._variable import MathError
+from . import math as bm
 
 __all__ = ["save", "load"]
 
@@ -48,7 +47,7 @@ def save(path: str | os.PathLike, obj: Any) -> None:
         raise
 
 
-def load(path: str | os.PathLike, obj: Any, strict: bool = True) -> LoadReport:
+def load(path: str | os.PathLike, obj: Any, strict: bool = True) -> bm.LoadReport:
     """Load a checkpoint written by :func:`save` into ``obj``.
 
     Loading executes no code (``allow_pickle=False``). Keys are attribute
@@ -62,5 +61,5 @@ def load(path: str | os.PathLike, obj: Any, strict: bool = True) -> LoadReport:
     except FileNotFoundError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        raise MathError(f"{path}: not a readable brainobj checkpoint ({error}).") from error
+        raise bm.MathError(f"{path}: not a readable brainobj checkpoint ({error}).") from error
     return obj.load_state_dict(values, strict=strict)

@@ -9,7 +9,6 @@ stays ``bm.grad``, whose children then run eagerly). Outputs and every
 Variable's final value must agree.
 """
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from hypothesis import given, settings
@@ -17,6 +16,8 @@ from hypothesis import strategies as st
 
 import brainobj as bp
 import brainobj.math as bm
+
+from _helpers import assert_no_tracers, state_of
 
 
 class Sub(bp.BrainPyObject):
@@ -144,9 +145,8 @@ inits = st.fixed_dictionaries({
 
 def snapshot(world):
     assert world.s is world.sub.s  # sharing survives: still one box
-    state = {k: np.asarray(v.value) for k, v in world.vars(method="relative").items()}
-    for key, v in world.vars().items():
-        assert not isinstance(v._value, jax.core.Tracer), key
+    state = state_of(world)
+    assert_no_tracers(world)
     return state
 
 

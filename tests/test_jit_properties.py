@@ -2,7 +2,6 @@
 
 import copy
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +9,8 @@ from hypothesis import strategies as st
 
 import brainobj as bp
 import brainobj.math as bm
+
+from _helpers import assert_no_tracers, assert_same_state, state_of
 
 
 class Node(bp.BrainPyObject):
@@ -86,8 +87,8 @@ def test_jit_matches_eager_on_random_graphs(case, x):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     mine, theirs = root.vars(method="relative"), clone.vars(method="relative")
     assert list(mine) == list(theirs)
+    assert_no_tracers(root)
     for key in mine:
-        assert not isinstance(mine[key]._value, jax.core.Tracer)
         np.testing.assert_allclose(np.asarray(mine[key].value), np.asarray(theirs[key].value),
                                    rtol=1e-5, atol=1e-5, err_msg=key)
 
@@ -96,7 +97,7 @@ def test_jit_matches_eager_on_random_graphs(case, x):
 @given(graphs())
 def test_failed_call_leaves_random_graphs_untouched(case):
     root, program = case
-    before = {k: np.asarray(v.value) for k, v in root.vars(method="relative").items()}
+    before = state_of(root)
 
     def failing(r, x):
         run_program(r, program, x)
@@ -106,7 +107,5 @@ def test_failed_call_leaves_random_graphs_untouched(case):
         bm.jit(failing)(root, jnp.float32(1.0))
     except KeyError:
         pass
-    after = root.vars(method="relative")
-    for key, value in before.items():
-        assert not isinstance(after[key]._value, jax.core.Tracer)
-        np.testing.assert_array_equal(np.asarray(after[key].value), value)
+    assert_no_tracers(root)
+    assert_same_state(root, before)

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 import brainobj as bp
 import brainobj.math as bm
 
+from _helpers import assert_no_tracers
+
 R = bm.random
 
 
@@ -584,8 +586,7 @@ def test_a_jitted_training_step_updates_params_and_running_stats_together():
     losses = [float(step()) for _ in range(30)]
     assert losses[-1] < losses[0]
     assert not np.allclose(np.asarray(bn.running_var.value), 1.0)
-    for v in net.vars().values():
-        assert not isinstance(v.value, jax.core.Tracer)
+    assert_no_tracers(net)
 
 
 def test_batchnorm_and_dropout_inside_for_loop_match_the_python_loop():

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 import brainobj.math as bm
 from brainobj import losses
 
+from _helpers import assert_close
+
 REDUCTIONS = ("mean", "sum", "none")
 FAST = settings(max_examples=12, deadline=None)
 
@@ -60,12 +62,6 @@ REGRESSION = {
 
 def reduce_oracle(x, reduction):
     return {"mean": xp(x).mean, "sum": xp(x).sum, "none": lambda a: a}[reduction](x)
-
-
-def assert_close(got, expected, rtol=1e-5, atol=1e-6):
-    got, expected = np.asarray(got), np.asarray(expected)
-    assert got.shape == expected.shape, (got.shape, expected.shape)
-    np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=rtol, atol=atol)
 
 
 # -- data ----------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import brainobj as bp
 import brainobj.math as bm
-from brainobj.math import _state
+
+from _helpers import assert_close, assert_no_tracers, assert_same_state, state_of
 
 R = bm.random
 
@@ -72,27 +73,10 @@ def train_step(model, x, y, lr=0.1):
     return loss
 
 
-def state_of(obj):
-    return {k: np.asarray(v.value) for k, v in obj.vars(method="relative").items()}
-
-
-def assert_close(a, b, tol=1e-5):
-    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=tol, atol=tol)
-
-
-def assert_state(obj, expected):
-    got = state_of(obj)
-    assert got.keys() == expected.keys()
-    for k in got:
-        np.testing.assert_array_equal(got[k], expected[k], err_msg=k)
-
-
-def assert_no_tracers(*objs):
-    for obj in objs:
-        variables = obj.vars().values() if isinstance(obj, bp.BrainPyObject) else [obj]
-        for var in variables:
-            assert not isinstance(var._value, jax.core.Tracer), var
-    assert not _state.TRACE_FRAMES
+def assert_clean(*objs):
+    """No tracer left in ``objs`` and no brainobj trace still open."""
+    assert_no_tracers(*objs)
+    assert not bm.in_transform()
 
 
 def ensemble(k, sizes=(3, 5, 2)):
@@ -123,10 +107,10 @@ def test_stack_then_unstack_round_trips():
     assert len(back) == 3
     for member, original in zip(back, members):
         assert type(member) is MLP and member is not original
-        assert_state(member, state_of(original))
+        assert_same_state(member, state_of(original))
     # the stacked object and the members are independent copies
     ens.layers[0].W.value = ens.layers[0].W * 0
-    assert_state(back[0], state_of(members[0]))
+    assert_same_state(back[0], state_of(members[0]))
     assert float(jnp.abs(members[0].layers[0].W.value).sum()) > 0
 
 
@@ -169,7 +153,7 @@ def test_stack_objects_refuses_members_differing_outside_variables():
     members = [Scaled(3.0, 1.0), Scaled(3.0, 1.0)]
     members[1].w.value = jnp.full(2, 2.0)
     ens = bm.stack_objects(members)  # equal statics, equal-valued constants: fine
-    assert_close(bm.vmap(lambda m: m())(ens), jnp.stack([m() for m in members]))
+    assert_close(bm.vmap(lambda m: m())(ens), jnp.stack([m() for m in members]), atol=1e-5)
 
 
 def test_unstack_needs_a_common_leading_axis():
@@ -188,7 +172,7 @@ def test_stack_and_unstack_refused_inside_transforms():
         bm.jit(f)(1.0)
     with pytest.raises(bm.MathError, match="outside transforms"):
         bm.vmap(lambda m: bm.unstack_objects(m))(ens)
-    assert_no_tracers(ens, *members)
+    assert_clean(ens, *members)
 
 
 # -- StateAxes -------------------------------------------------------------------------------
@@ -216,18 +200,18 @@ def test_vmap_forward_matches_loop_and_jax_vmap():
     loop = jnp.stack([m(X) for m in members])
     stacked_params = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[params_of(m) for m in members])
     oracle = jax.vmap(pure_forward, in_axes=(0, None))(stacked_params, X)
-    assert_close(got, loop)
-    assert_close(got, oracle)
+    assert_close(got, loop, atol=1e-5)
+    assert_close(got, oracle, atol=1e-5)
     # the mapped counters were written per member
     np.testing.assert_array_equal(np.asarray(ens.layers[0].calls.value), [1, 1, 1, 1])
-    assert_no_tracers(ens)
+    assert_clean(ens)
 
 
 def test_vmap_maps_array_arguments_too():
     members, ens = ensemble(3)
     xs = jnp.stack([X, 2 * X, -X])
     got = bm.vmap(FORWARD)(ens, xs)
-    assert_close(got, jnp.stack([m(x) for m, x in zip(members, xs)]))
+    assert_close(got, jnp.stack([m(x) for m, x in zip(members, xs)]), atol=1e-5)
 
 
 def test_vmap_training_step_matches_each_member_and_jax():
@@ -238,16 +222,16 @@ def test_vmap_training_step_matches_each_member_and_jax():
         losses = step(ens, X, Y)
         expected = jnp.stack([train_step(m, X, Y) for m in members])
         stacked, oracle_loss = jax.vmap(pure_sgd, in_axes=(0, None, None))(stacked, X, Y)
-        assert_close(losses, expected)
-        assert_close(losses, oracle_loss)
+        assert_close(losses, expected, atol=1e-5)
+        assert_close(losses, oracle_loss, atol=1e-5)
     for i, member in enumerate(bm.unstack_objects(ens)):
         for key, value in state_of(members[i]).items():
-            assert_close(state_of(member)[key], value)
+            assert_close(state_of(member)[key], value, atol=1e-5)
     for layer, (W, b) in zip(ens.layers, stacked):
-        assert_close(layer.W.value, W)
-        assert_close(layer.b.value, b)
+        assert_close(layer.W.value, W, atol=1e-5)
+        assert_close(layer.b.value, b, atol=1e-5)
     np.testing.assert_array_equal(np.asarray(ens.layers[1].calls.value), [3, 3, 3])
-    assert_no_tracers(ens)
+    assert_clean(ens)
 
 
 def test_state_axes_maps_parameters_and_broadcasts_the_rest():
@@ -256,13 +240,13 @@ def test_state_axes_maps_parameters_and_broadcasts_the_rest():
         layer.calls = bm.Variable(jnp.asarray(7, jnp.int32))
     axes = bm.StateAxes({bm.TrainVar: 0, ...: None})
     got = bm.vmap(train_step, in_axes=(axes, None, None))(ens, X, Y)
-    assert_close(got, jnp.stack([train_step(m, X, Y) for m in members]))
+    assert_close(got, jnp.stack([train_step(m, X, Y) for m in members]), atol=1e-5)
     for layer, i in zip(ens.layers, range(2)):
         # written with a value that does not depend on the member: advanced once
         assert layer.calls.shape == () and int(layer.calls.value) == 8
-        assert_close(layer.W.value, jnp.stack([m.layers[i].W.value for m in members]))
-        assert_close(layer.b.value, jnp.stack([m.layers[i].b.value for m in members]))
-    assert_no_tracers(ens)
+        assert_close(layer.W.value, jnp.stack([m.layers[i].W.value for m in members]), atol=1e-5)
+        assert_close(layer.b.value, jnp.stack([m.layers[i].b.value for m in members]), atol=1e-5)
+    assert_clean(ens)
 
 
 def test_per_example_gradients_of_a_broadcast_model():
@@ -278,8 +262,8 @@ def test_per_example_gradients_of_a_broadcast_model():
                       in_axes=(None, 0, 0))(params_of(model), X, Y)
     for i, (gW, gb) in enumerate(oracle):
         assert grads[f"layers.{i}.W"].shape == (4,) + before[f"layers.{i}.W"].shape
-        assert_close(grads[f"layers.{i}.W"], gW)
-        assert_close(grads[f"layers.{i}.b"], gb)
+        assert_close(grads[f"layers.{i}.W"], gW, atol=1e-5)
+        assert_close(grads[f"layers.{i}.b"], gb, atol=1e-5)
     for key in tv:
         np.testing.assert_array_equal(state_of(model)[key], before[key])
     assert int(model.layers[0].calls.value) == 1  # the broadcast counter: one consistent write
@@ -301,10 +285,10 @@ def test_closure_and_global_objects_are_broadcast():
 
     got = bm.vmap(run, in_axes=(0, None))(ens, X)
     loop = jnp.stack([head(m(X)) for m in members])
-    assert_close(got, loop)
+    assert_close(got, loop, atol=1e-5)
     # head.calls was written with `calls + 1` by every element: one consistent write
     assert int(head.calls.value) == int(head_state["calls"]) + 1 + 3  # +1 vmap, +3 loop
-    assert_close(head.W.value, head_state["W"])
+    assert_close(head.W.value, head_state["W"], atol=1e-5)
 
 
 GLOBAL_HEAD = Dense(2, 1, seed=9)
@@ -317,7 +301,7 @@ def _global_run(m, x):
 def test_global_object_is_broadcast():
     members, ens = ensemble(2)
     got = bm.vmap(_global_run, in_axes=(0, None))(ens, X)
-    assert_close(got, jnp.stack([GLOBAL_HEAD(m(X)) for m in members]))
+    assert_close(got, jnp.stack([GLOBAL_HEAD(m(X)) for m in members]), atol=1e-5)
 
 
 def test_writing_a_broadcast_variable_with_batched_values_is_refused():
@@ -332,13 +316,13 @@ def test_writing_a_broadcast_variable_with_batched_values_is_refused():
         total.value = total + out.sum(0)  # depends on the member: not one value
         return out
 
-    with pytest.raises(bm.MathError, match=r"a Variable of shape \(2,\) is broadcast") as info:
+    with pytest.raises(bm.MathError, match=r"Variable\(shape=\(2,\), dtype=float32\) is broadcast") as info:
         bm.vmap(leaky, in_axes=(0, None))(ens, X)
     assert "Map it" in str(info.value)
-    assert_state(ens, before)  # nothing written, not even the mapped counters
+    assert_same_state(ens, before)  # nothing written, not even the mapped counters
     np.testing.assert_array_equal(np.asarray(total.value), total_before)
     np.testing.assert_array_equal(np.asarray(R.DEFAULT.value), key_before)
-    assert_no_tracers(ens, total, R.DEFAULT)
+    assert_clean(ens, total, R.DEFAULT)
 
 
 def test_writing_an_unmapped_object_variable_with_batched_values_is_refused():
@@ -348,8 +332,8 @@ def test_writing_an_unmapped_object_variable_with_batched_values_is_refused():
     with pytest.raises(bm.MathError, match=r"Dense\d+\.[Wb] \(shape \(\d+(, \d+)?,?\)\) is broadcast") as info:
         bm.vmap(lambda m, x: train_step(m, x, Y), in_axes=(None, 0))(model, jnp.stack([X, 2 * X]))
     assert "calls" not in str(info.value)  # written consistently: not the culprit
-    assert_state(model, before)
-    assert_no_tracers(model)
+    assert_same_state(model, before)
+    assert_clean(model)
     # the same step with per-element values reduced inside is consistent and allowed
     def mean_step(m, x):
         loss = train_step(m, jax.lax.pmean(x, "data"), Y)
@@ -358,9 +342,9 @@ def test_writing_an_unmapped_object_variable_with_batched_values_is_refused():
     eager = MLP([3, 5, 2])
     losses = bm.vmap(mean_step, in_axes=(None, 0), axis_name="data")(model, jnp.stack([X, 2 * X]))
     expected = train_step(eager, 1.5 * X, Y)
-    assert_close(losses, jnp.stack([expected, expected]))
+    assert_close(losses, jnp.stack([expected, expected]), atol=1e-5)
     for key, value in state_of(eager).items():
-        assert_close(state_of(model)[key], value)
+        assert_close(state_of(model)[key], value, atol=1e-5)
 
 
 def test_a_variable_reached_with_two_axes_is_an_error():
@@ -393,9 +377,9 @@ def test_exception_inside_vmap_leaves_state_unchanged():
 
     with pytest.raises(RuntimeError, match="boom"):
         bm.vmap(broken, in_axes=(0, None))(ens, X)
-    assert_state(ens, before)
+    assert_same_state(ens, before)
     np.testing.assert_array_equal(np.asarray(R.DEFAULT.value), key_before)
-    assert_no_tracers(ens, R.DEFAULT)
+    assert_clean(ens, R.DEFAULT)
 
 
 def test_axis_name_collectives():
@@ -410,10 +394,10 @@ def test_axis_name_collectives():
     out = bm.vmap(averaged, in_axes=(0, None), axis_name="members")(ens, X)
     for key, var in ens.train_vars(method="relative").items():
         for i in range(3):
-            assert_close(var.value[i], expected[key])
+            assert_close(var.value[i], expected[key], atol=1e-5)
     mean_params = [(expected[f"layers.{i}.W"], expected[f"layers.{i}.b"]) for i in range(2)]
     for i in range(3):
-        assert_close(out[i], pure_forward(mean_params, X))
+        assert_close(out[i], pure_forward(mean_params, X), atol=1e-5)
 
 
 def test_non_zero_axis_maps_and_writes_back_along_that_axis():
@@ -433,15 +417,15 @@ def test_non_zero_axis_maps_and_writes_back_along_that_axis():
         c = jnp.array([1.0, 2.0, 3.0])
         out = bm.vmap(f, in_axes=(axis, 0))(p, c)
         new_W, expected = jax.vmap(pure, in_axes=(axis, 0), out_axes=(axis, 0))(jnp.arange(6.0).reshape(2, 3), c)
-        assert_close(out, expected)
-        assert_close(p.W.value, new_W)
+        assert_close(out, expected, atol=1e-5)
+        assert_close(p.W.value, new_W, atol=1e-5)
 
 
 def test_keyword_arguments_are_mapped_along_axis_0():
     members, ens = ensemble(3)
     xs = jnp.stack([X, 2 * X, -X])
     got = bm.vmap(lambda m, *, x: m(x))(ens, x=xs)
-    assert_close(got, jnp.stack([m(x) for m, x in zip(members, xs)]))
+    assert_close(got, jnp.stack([m(x) for m, x in zip(members, xs)]), atol=1e-5)
     with pytest.raises(bm.MathError, match="keyword argument 'x': 2"):
         bm.vmap(lambda m, *, x: m(x))(ens, x=xs[:2])
 
@@ -449,7 +433,7 @@ def test_keyword_arguments_are_mapped_along_axis_0():
 def test_same_object_twice_is_one_set_of_variables():
     members, ens = ensemble(2)
     got = bm.vmap(lambda a, b, x: a(x) + b(x), in_axes=(0, 0, None))(ens, ens, X)
-    assert_close(got, jnp.stack([2 * m(X) for m in members]))
+    assert_close(got, jnp.stack([2 * m(X) for m in members]), atol=1e-5)
     # two calls per element, both counted on the one mapped counter
     np.testing.assert_array_equal(np.asarray(ens.layers[0].calls.value), [2, 2])
 
@@ -459,7 +443,7 @@ def test_nothing_mapped_asks_for_axis_size():
     with pytest.raises(bm.MathError, match="nothing to map.*axis_size"):
         bm.vmap(FORWARD, in_axes=None)(model, X)
     got = bm.vmap(FORWARD, in_axes=None, axis_size=2)(model, X)
-    assert_close(got, jnp.stack([pure_forward(params_of(model), X)] * 2))
+    assert_close(got, jnp.stack([pure_forward(params_of(model), X)] * 2), atol=1e-5)
 
 
 def test_variable_argument_and_returned_variable():
@@ -470,8 +454,8 @@ def test_variable_argument_and_returned_variable():
         return var
 
     out = bm.vmap(f)(v)
-    assert_close(out, jnp.arange(6.0).reshape(3, 2) * 2)
-    assert_close(v.value, out)
+    assert_close(out, jnp.arange(6.0).reshape(3, 2) * 2, atol=1e-5)
+    assert_close(v.value, out, atol=1e-5)
 
 
 # -- vmap: random numbers ---------------------------------------------------------------------
@@ -494,7 +478,7 @@ def test_broadcast_random_state_draws_differ_per_element_and_advance_once():
 
     _, draws = bm.vmap(noisy, in_axes=(0, None))(ens, X)
     live, expected = expected_split_draws(key, 4, (2,))
-    assert_close(draws, expected, tol=0)
+    assert_close(draws, expected, rtol=0, atol=0)
     assert len({tuple(np.asarray(d)) for d in draws}) == 4
     np.testing.assert_array_equal(np.asarray(R.DEFAULT.value), np.asarray(live))
     # the next call draws new numbers
@@ -517,7 +501,8 @@ def test_object_random_state_broadcast_with_state_axes():
     key = shared.value
     out = bm.vmap(lambda m: m(), in_axes=bm.StateAxes({bm.TrainVar: 0, R.RandomState: None}))(ens)
     live, expected = expected_split_draws(key, 2, (3,))
-    assert_close(out, jnp.stack([jnp.full(3, 1.0), jnp.full(3, 2.0)]) + expected, tol=1e-6)
+    assert_close(out, jnp.stack([jnp.full(3, 1.0), jnp.full(3, 2.0)]) + expected,
+                 rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(np.asarray(shared.value), np.asarray(live))
 
 
@@ -534,7 +519,7 @@ def test_mapped_random_states_match_each_member():
     ens = bm.stack_objects(members)
     got = bm.vmap(lambda m: m())(ens)
     expected = jnp.stack([m() for m in members])
-    assert_close(got, expected, tol=1e-6)
+    assert_close(got, expected, rtol=1e-6, atol=1e-6)
     for i, m in enumerate(members):
         np.testing.assert_array_equal(np.asarray(ens.rng.value[i]), np.asarray(m.rng.value))
 
@@ -545,7 +530,7 @@ def test_random_draws_without_a_mapped_axis_need_axis_size():
     key = R.DEFAULT.value
     got = bm.vmap(lambda: R.rand(2), axis_size=3)()
     live, expected = expected_split_draws(key, 3, (2,))
-    assert_close(got, expected, tol=0)
+    assert_close(got, expected, rtol=0, atol=0)
     np.testing.assert_array_equal(np.asarray(R.DEFAULT.value), np.asarray(live))
 
 
@@ -558,7 +543,7 @@ def test_nested_vmap_draws_split_at_each_level():
     for outer in jax.random.split(sub, 2):
         _, inner_sub = jax.random.split(outer)
         expected.append([jax.random.uniform(jax.random.split(k)[1], ()) for k in jax.random.split(inner_sub, 3)])
-    assert_close(got, jnp.asarray(expected), tol=0)
+    assert_close(got, jnp.asarray(expected), rtol=0, atol=0)
     assert len(set(np.asarray(got).ravel().tolist())) == 6
     np.testing.assert_array_equal(np.asarray(R.DEFAULT.value), np.asarray(live))
 
@@ -571,10 +556,10 @@ def test_jit_of_vmap_matches_eager_vmap():
     step = bm.vmap(train_step, in_axes=(0, None, None))
     compiled = bm.jit(step)
     for _ in range(3):
-        assert_close(compiled(ens, X, Y), step(eager_ens, X, Y))
+        assert_close(compiled(ens, X, Y), step(eager_ens, X, Y), atol=1e-5)
     for key, value in state_of(eager_ens).items():
-        assert_close(state_of(ens)[key], value)
-    assert_no_tracers(ens)
+        assert_close(state_of(ens)[key], value, atol=1e-5)
+    assert_clean(ens)
 
 
 def test_vmap_of_jit():
@@ -582,9 +567,9 @@ def test_vmap_of_jit():
     compiled = bm.jit(train_step)
     compiled(MLP([3, 5, 2], seed=7), X, Y)  # a cached plan from outside vmap is not reused blindly
     got = bm.vmap(compiled, in_axes=(0, None, None))(ens, X, Y)
-    assert_close(got, jnp.stack([train_step(m, X, Y) for m in members]))
+    assert_close(got, jnp.stack([train_step(m, X, Y) for m in members]), atol=1e-5)
     for key, value in state_of(bm.stack_objects(members)).items():
-        assert_close(state_of(ens)[key], value)
+        assert_close(state_of(ens)[key], value, atol=1e-5)
 
 
 def test_vmap_of_for_loop():
@@ -596,10 +581,10 @@ def test_vmap_of_for_loop():
 
     got = bm.vmap(run)(ens)
     expected = jnp.stack([jnp.stack([train_step(m, x, Y) for x in xs]) for m in members])
-    assert_close(got, expected)
+    assert_close(got, expected, atol=1e-5)
     for key, value in state_of(bm.stack_objects(members)).items():
-        assert_close(state_of(ens)[key], value)
-    assert_no_tracers(ens)
+        assert_close(state_of(ens)[key], value, atol=1e-5)
+    assert_clean(ens)
 
 
 def test_grad_of_vmap_matches_jax():
@@ -613,9 +598,9 @@ def test_grad_of_vmap_matches_jax():
     grads = bm.grad(loss, grad_vars=tv)()
     oracle = jax.grad(lambda p: jnp.sum(jax.vmap(pure_forward, in_axes=(0, None))(p, X) ** 2))(stacked)
     for i, (gW, gb) in enumerate(oracle):
-        assert_close(grads[f"layers.{i}.W"], gW)
-        assert_close(grads[f"layers.{i}.b"], gb)
-    assert_no_tracers(ens)
+        assert_close(grads[f"layers.{i}.W"], gW, atol=1e-5)
+        assert_close(grads[f"layers.{i}.b"], gb, atol=1e-5)
+    assert_clean(ens)
 
 
 def test_grad_of_vmap_wrt_a_broadcast_closure_object():
@@ -629,10 +614,10 @@ def test_grad_of_vmap_wrt_a_broadcast_closure_object():
         return jnp.sum(jax.vmap(lambda p: jnp.tanh(pure_forward(p, X) @ hp[0] + hp[1]))(stacked))
 
     gW, gb = jax.grad(oracle)((head.W.value, head.b.value))
-    assert_close(grads["W"], gW)
-    assert_close(grads["b"], gb)
+    assert_close(grads["W"], gW, atol=1e-5)
+    assert_close(grads["b"], gb, atol=1e-5)
     assert int(head.calls.value) == 1
-    assert_no_tracers(head, ens)
+    assert_clean(head, ens)
 
 
 def test_broadcast_write_error_inside_jit_leaves_state_unchanged():
@@ -646,9 +631,9 @@ def test_broadcast_write_error_inside_jit_leaves_state_unchanged():
 
     with pytest.raises(bm.MathError, match=r"is broadcast \(not mapped\)"):
         bm.jit(bm.vmap(f))(ens)
-    assert_state(ens, before)
+    assert_same_state(ens, before)
     assert float(total.value) == 0.0
-    assert_no_tracers(ens, total)
+    assert_clean(ens, total)
 
 
 # -- remat ---------------------------------------------------------------------------------------
@@ -665,19 +650,19 @@ def test_remat_values_and_gradients_match_jax():
     grads, value = bm.grad(loss, grad_vars=tv, return_value=True)()
     plain_grads = jax.grad(pure_loss)(params, X, Y)
     ckpt_grads = jax.grad(lambda p: jnp.mean((jax.checkpoint(pure_forward)(p, X) - Y) ** 2))(params)
-    assert_close(value, pure_loss(params, X, Y))
+    assert_close(value, pure_loss(params, X, Y), atol=1e-5)
     for i, ((gW, gb), (cW, cb)) in enumerate(zip(plain_grads, ckpt_grads)):
-        assert_close(grads[f"layers.{i}.W"], gW)
-        assert_close(grads[f"layers.{i}.W"], cW)
-        assert_close(grads[f"layers.{i}.b"], gb)
-        assert_close(grads[f"layers.{i}.b"], cb)
-    assert_close(body(X), pure_forward(params, X))
+        assert_close(grads[f"layers.{i}.W"], gW, atol=1e-5)
+        assert_close(grads[f"layers.{i}.W"], cW, atol=1e-5)
+        assert_close(grads[f"layers.{i}.b"], gb, atol=1e-5)
+        assert_close(grads[f"layers.{i}.b"], cb, atol=1e-5)
+    assert_close(body(X), pure_forward(params, X), atol=1e-5)
 
 
 def test_remat_is_a_checkpoint_in_the_jaxpr():
     model = MLP([3, 4, 2])
     body = bm.remat(lambda m, x: m(x))
-    jaxpr = jax.make_jaxpr(lambda x: body(model, x))(X)
+    jaxpr = bm.jit(lambda x: body(model, x)).trace(X).jaxpr
     assert any("checkpoint" in str(eqn.primitive) or "remat" in str(eqn.primitive)
                for eqn in jaxpr.jaxpr.eqns)
 
@@ -687,10 +672,10 @@ def test_remat_writes_variables_back():
     eager = MLP([3, 4, 2])
     out = bm.remat(train_step)(model, X, Y)
     expected = train_step(eager, X, Y)
-    assert_close(out, expected)
+    assert_close(out, expected, atol=1e-5)
     for key, value in state_of(eager).items():
-        assert_close(state_of(model)[key], value)
-    assert_no_tracers(model)
+        assert_close(state_of(model)[key], value, atol=1e-5)
+    assert_clean(model)
 
 
 def test_remat_inside_jit_and_grad_writes_back():
@@ -707,10 +692,10 @@ def test_remat_inside_jit_and_grad_writes_back():
         compiled()
         step(eager, etv, FORWARD)
     for key, value in state_of(eager).items():
-        assert_close(state_of(model)[key], value)
+        assert_close(state_of(model)[key], value, atol=1e-5)
     # the counters incremented inside remat (inside grad inside jit) came back
     assert int(model.layers[0].calls.value) == 2
-    assert_no_tracers(model)
+    assert_clean(model)
 
 
 def test_remat_exception_leaves_state_unchanged():
@@ -723,8 +708,8 @@ def test_remat_exception_leaves_state_unchanged():
 
     with pytest.raises(ValueError, match="nope"):
         bm.remat(broken)(model)
-    assert_state(model, before)
-    assert_no_tracers(model)
+    assert_same_state(model, before)
+    assert_clean(model)
 
 
 def test_remat_random_draws_match_the_plain_function():
@@ -736,11 +721,12 @@ def test_remat_random_draws_match_the_plain_function():
     key_after = rng.value
     rng.value = key
     g_plain, v_plain = bm.grad(f, grad_vars=w, return_value=True)()
-    assert_close(g_remat, g_plain)
-    assert_close(v_remat, v_plain)
+    assert_close(g_remat, g_plain, atol=1e-5)
+    assert_close(v_remat, v_plain, atol=1e-5)
     np.testing.assert_array_equal(np.asarray(key_after), np.asarray(rng.value))
     u = jax.random.uniform(jax.random.split(key)[1], (3,))
-    assert_close(g_remat, jax.grad(lambda w: jnp.sum(jnp.sin(w * u)))(jnp.arange(1.0, 4.0)))
+    assert_close(g_remat, jax.grad(lambda w: jnp.sum(jnp.sin(w * u)))(jnp.arange(1.0, 4.0)),
+                 atol=1e-5)
 
 
 def test_remat_keeps_non_array_arguments_static():
@@ -752,16 +738,16 @@ def test_remat_keeps_non_array_arguments_static():
     x = jnp.linspace(0.0, 1.0, 4)
     got = bm.grad(lambda x: bm.remat(layer)(x, "tanh", 2, scale=1.5))(x)
     expected = jax.grad(lambda x: layer(x, "tanh", 2, scale=1.5))(x)
-    assert_close(got, expected)
-    assert_close(bm.remat(layer)(x, "sin", 3, scale=0.5), layer(x, "sin", 3, scale=0.5))
+    assert_close(got, expected, atol=1e-5)
+    assert_close(bm.remat(layer)(x, "sin", 3, scale=0.5), layer(x, "sin", 3, scale=0.5), atol=1e-5)
 
 
 def test_remat_inside_vmap():
     members, ens = ensemble(3)
     got = bm.vmap(bm.remat(train_step), in_axes=(0, None, None))(ens, X, Y)
-    assert_close(got, jnp.stack([train_step(m, X, Y) for m in members]))
+    assert_close(got, jnp.stack([train_step(m, X, Y) for m in members]), atol=1e-5)
     for key, value in state_of(bm.stack_objects(members)).items():
-        assert_close(state_of(ens)[key], value)
+        assert_close(state_of(ens)[key], value, atol=1e-5)
 
 
 # -- eval_shape ------------------------------------------------------------------------------------
@@ -774,9 +760,9 @@ def test_eval_shape_matches_eager_output_and_changes_nothing():
         return {"loss": train_step(m, x, Y), "out": m(x), "noise": R.randint(0, 4, (2, 3))}
 
     shapes = bm.eval_shape(f, model, X)
-    assert_state(model, before)
+    assert_same_state(model, before)
     np.testing.assert_array_equal(np.asarray(R.DEFAULT.value), key_before)
-    assert_no_tracers(model, R.DEFAULT)
+    assert_clean(model, R.DEFAULT)
     eager = f(model, X)
     assert jax.tree_util.tree_structure(shapes) == jax.tree_util.tree_structure(eager)
     for s, e in zip(jax.tree_util.tree_leaves(shapes), jax.tree_util.tree_leaves(eager)):
@@ -791,7 +777,7 @@ def test_eval_shape_accepts_shape_dtype_structs_and_closures():
     got = bm.eval_shape(lambda x: model(x), spec)
     assert (got.shape, got.dtype) == ((7, 2), jnp.float32)
     assert got == jax.eval_shape(lambda x: pure_forward(params_of(model), x), spec)
-    assert_state(model, before)
+    assert_same_state(model, before)
 
 
 def test_eval_shape_inside_jit_does_not_leak_writes():
@@ -806,10 +792,10 @@ def test_eval_shape_inside_jit_does_not_leak_writes():
 
     before = state_of(model)
     for i in range(2):
-        assert_close(f(X), X.sum())
+        assert_close(f(X), X.sum(), atol=1e-5)
         assert float(counter.value) == i + 1
-    assert_state(model, before)
-    assert_no_tracers(model, counter)
+    assert_same_state(model, before)
+    assert_clean(model, counter)
 
 
 def test_eval_shape_of_a_jit_function_leaves_its_cache_usable():
@@ -818,13 +804,13 @@ def test_eval_shape_of_a_jit_function_leaves_its_cache_usable():
     before = state_of(model)
     shape = bm.eval_shape(step, model, X, Y)
     assert (shape.shape, shape.dtype) == ((), jnp.float32)
-    assert_state(model, before)
-    assert_no_tracers(model)
+    assert_same_state(model, before)
+    assert_clean(model)
     for _ in range(2):
-        assert_close(step(model, X, Y), train_step(eager, X, Y))
+        assert_close(step(model, X, Y), train_step(eager, X, Y), atol=1e-5)
     for key, value in state_of(eager).items():
-        assert_close(state_of(model)[key], value)
-    assert_no_tracers(model)
+        assert_close(state_of(model)[key], value, atol=1e-5)
+    assert_clean(model)
 
 
 def test_eval_shape_non_array_arguments_and_kwargs():
@@ -846,8 +832,8 @@ def test_eval_shape_exception_leaves_state_unchanged():
 
     with pytest.raises(KeyError):
         bm.eval_shape(broken, model)
-    assert_state(model, before)
-    assert_no_tracers(model)
+    assert_same_state(model, before)
+    assert_clean(model)
 
 
 # -- property: random ensembles -------------------------------------------------------------------
@@ -870,11 +856,11 @@ def test_vmap_over_stacked_equals_loop_over_members(k, sizes, batch, seed):
     got_loss = bm.jit(bm.vmap(train_step, in_axes=(0, None, None)))(ens, x, y)
     one_step = bm.jit(train_step)
     expected_loss = jnp.stack([one_step(m, x, y) for m in members])
-    assert_close(got_out, expected_out)
-    assert_close(got_loss, expected_loss)
+    assert_close(got_out, expected_out, atol=1e-5)
+    assert_close(got_loss, expected_loss, atol=1e-5)
     for member, original in zip(bm.unstack_objects(ens), members):
         for key, value in state_of(original).items():
-            assert_close(state_of(member)[key], value)
+            assert_close(state_of(member)[key], value, atol=1e-5)
 
 
 def test_plain_arrays_beside_objects_follow_the_ellipsis_entry_or_broadcast():
@@ -925,9 +911,9 @@ def test_the_inconsistent_broadcast_write_is_named_among_consistent_ones():
     before = float(total.value)
     with pytest.raises(bm.MathError, match="broadcast") as info:
         bm.vmap(f)(jnp.arange(3.0))
-    assert "shape ()" in str(info.value) and "(2,)" not in str(info.value)
+    assert "shape=()" in str(info.value) and "(2,)" not in str(info.value)
     assert float(total.value) == before and not steady.value.any()
-    assert not isinstance(total.value, jax.core.Tracer)
+    assert_no_tracers(total)
 
 
 def test_an_out_axes_error_of_the_users_own_is_not_blamed_on_a_written_variable():

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from jax.nn import initializers as jinit
 
 from ..math import random as _random
-from ..math._variable import Variable
+from .. import math as bm
 
 __all__ = [
     "Initializer", "XavierNormal", "XavierUniform", "KaimingNormal", "KaimingUniform",
@@ -73,7 +73,7 @@ class Initializer:
             raise ValueError(f"{self!r} draws random numbers and needs a floating dtype, got "
                              f"dtype={dtype}; cast the result instead")
         self._check_shape(shape)
-        key = _random.split_key() if key is None else (key.value if isinstance(key, Variable) else key)
+        key = _random.split_key() if key is None else (key.value if isinstance(key, bm.Variable) else key)
         if 0 in shape:
             # fans of an empty array are 0 and the formulas divide by them
             return jnp.zeros(shape, dtype)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..math._object import BrainPyObject
+from .. import math as bm
 
 __all__ = ["Layer"]
 
 
-class Layer(BrainPyObject):
+class Layer(bm.BrainPyObject):
     """A model component with a ``training`` flag; calling it runs :meth:`update`.
 
     New layers start in training mode; ``model.eval()`` / ``model.train()``

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from ..init import Initializer, XavierNormal, ZeroInit
-from ..math._variable import MathError, TrainVar, as_array
+from .. import math as bm
 from ._base import Layer
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d"]
@@ -96,26 +96,26 @@ class _Conv(Layer):
         # computation (in_axis=-2, out_axis=-1, receptive field = the rest)
         # then sees the right fan-in and fan-out.
         shape = self.kernel_size + (in_channels // groups, out_channels)
-        self.W = TrainVar(w_initializer(shape))
-        self.b = None if b_initializer is None else TrainVar(b_initializer((out_channels,)))
+        self.W = bm.TrainVar(w_initializer(shape))
+        self.b = None if b_initializer is None else bm.TrainVar(b_initializer((out_channels,)))
 
     def update(self, x: Any) -> jax.Array:
-        x = as_array(x)
+        x = bm.asarray(x)
         n = self._spatial
         batched = x.ndim == n + 2
         if x.ndim not in (n + 1, n + 2) or x.shape[-1] != self.in_channels:
-            raise MathError(
+            raise bm.MathError(
                 f"{self.name}: expected inputs of layout {self._specs[0]} (channels last) with "
                 f"{self.in_channels} channels, or unbatched {self._specs[0][1:]}; "
                 f"got shape {tuple(x.shape)}.")
         spatial = x.shape[-n - 1:-1]
         if any(d == 0 for d in spatial):
-            raise MathError(f"{self.name}: empty spatial axis in input of shape {tuple(x.shape)}.")
+            raise bm.MathError(f"{self.name}: empty spatial axis in input of shape {tuple(x.shape)}.")
         if self.padding != "SAME":
             pads = ((0, 0),) * n if self.padding == "VALID" else self.padding
             for size, (lo, hi), k, d in zip(spatial, pads, self.kernel_size, self.dilation):
                 if size + lo + hi < (k - 1) * d + 1:
-                    raise MathError(
+                    raise bm.MathError(
                         f"{self.name}: input of shape {tuple(x.shape)} is smaller than the "
                         f"(dilated) kernel {self.kernel_size} with padding {self.padding!r}; "
                         "use a larger input, more padding or padding='SAME'.")

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from ..math import random as _random
-from ..math._variable import MathError, as_array
+from .. import math as bm
 from ._base import Layer
 
 __all__ = ["Dropout"]
@@ -65,9 +65,9 @@ class Dropout(Layer):
         self.rng = rng
 
     def update(self, x: Any) -> jax.Array:
-        x = as_array(x)
+        x = bm.asarray(x)
         if not jnp.issubdtype(x.dtype, jnp.inexact):
-            raise MathError(f"{self.name}: expected floating-point inputs, got dtype {x.dtype} "
+            raise bm.MathError(f"{self.name}: expected floating-point inputs, got dtype {x.dtype} "
                             f"(shape {tuple(x.shape)}); cast with x.astype(float) first.")
         if not self.training or self.rate == 0.0:
             return x

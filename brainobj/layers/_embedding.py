@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..init import Initializer, Normal
-from ..math._variable import MathError, TrainVar, as_array
+from .. import math as bm
 from ._base import Layer
 
 __all__ = ["Embedding"]
@@ -23,7 +23,7 @@ class Embedding(Layer):
 
     Indices are checked eagerly when their values are known (outside a
     transform, or a constant inside one): an index out of range raises
-    :class:`MathError`. Under ``bm.jit`` the values are unknown at trace time;
+    :class:`bm.MathError`. Under ``bm.jit`` the values are unknown at trace time;
     there an out-of-range (or negative) index gives a row of NaNs rather than
     a silently clipped or wrapped row, so the mistake shows up in the loss.
 
@@ -48,12 +48,12 @@ class Embedding(Layer):
             raise ValueError(f"Embedding needs positive sizes, got num_embeddings="
                              f"{num_embeddings}, embedding_dim={embedding_dim}")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
-        self.weight = TrainVar(initializer((self.num_embeddings, self.embedding_dim)))
+        self.weight = bm.TrainVar(initializer((self.num_embeddings, self.embedding_dim)))
 
     def update(self, x: Any) -> jax.Array:
-        x = as_array(x)
+        x = bm.asarray(x)
         if not jnp.issubdtype(x.dtype, jnp.integer):
-            raise MathError(
+            raise bm.MathError(
                 f"{self.name}: expected integer indices, got dtype {x.dtype} with shape "
                 f"{tuple(x.shape)}. Cast with x.astype(int) if the values are whole numbers.")
         n = self.num_embeddings
@@ -62,7 +62,7 @@ class Embedding(Layer):
             bad = (values < 0) | (values >= n)
             if bad.any():
                 where = tuple(int(i) for i in np.argwhere(bad)[0])
-                raise MathError(
+                raise bm.MathError(
                     f"{self.name}: index {int(values[where])} at position {where} of the input "
                     f"(shape {tuple(x.shape)}) is out of range [0, {n}).")
         # Negative indices would wrap to the end of the table; send them past

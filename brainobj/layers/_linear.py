@@ -7,7 +7,7 @@ from typing import Any
 import jax
 
 from ..init import Initializer, XavierNormal, ZeroInit
-from ..math._variable import MathError, TrainVar, as_array
+from .. import math as bm
 from ._base import Layer
 
 __all__ = ["Linear", "Dense"]
@@ -35,13 +35,13 @@ class Linear(Layer):
         if int(num_in) <= 0 or int(num_out) <= 0:
             raise ValueError(f"Linear needs positive sizes, got num_in={num_in}, num_out={num_out}")
         self.num_in, self.num_out = int(num_in), int(num_out)
-        self.W = TrainVar(W_initializer((self.num_in, self.num_out)))
-        self.b = None if b_initializer is None else TrainVar(b_initializer((self.num_out,)))
+        self.W = bm.TrainVar(W_initializer((self.num_in, self.num_out)))
+        self.b = None if b_initializer is None else bm.TrainVar(b_initializer((self.num_out,)))
 
     def update(self, x: Any) -> jax.Array:
-        x = as_array(x)
+        x = bm.asarray(x)
         if x.shape[-1] != self.num_in:
-            raise MathError(f"{self.name}: expected inputs with {self.num_in} features "
+            raise bm.MathError(f"{self.name}: expected inputs with {self.num_in} features "
                             f"(last axis), got shape {tuple(x.shape)}.")
         y = x @ self.W.value
         return y if self.b is None else y + self.b.value

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from ..init import Initializer, OneInit, ZeroInit
-from ..math._variable import MathError, TrainVar, Variable, as_array
+from .. import math as bm
 from ._base import Layer
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
@@ -46,15 +46,15 @@ class _BatchNorm(Layer):
         self.axis_name = axis_name
         shape = (self.num_features,)
         # Plain Variables, not TrainVars: optimizers must not touch them.
-        self.running_mean = Variable(jnp.zeros(shape, jnp.float32))
-        self.running_var = Variable(jnp.ones(shape, jnp.float32))
-        self.scale = TrainVar(scale_initializer(shape)) if self.affine else None
-        self.bias = TrainVar(bias_initializer(shape)) if self.affine else None
+        self.running_mean = bm.Variable(jnp.zeros(shape, jnp.float32))
+        self.running_var = bm.Variable(jnp.ones(shape, jnp.float32))
+        self.scale = bm.TrainVar(scale_initializer(shape)) if self.affine else None
+        self.bias = bm.TrainVar(bias_initializer(shape)) if self.affine else None
 
     def update(self, x: Any) -> jax.Array:
-        x = as_array(x)
+        x = bm.asarray(x)
         if x.ndim not in self._ranks or x.shape[-1] != self.num_features:
-            raise MathError(
+            raise bm.MathError(
                 f"{self.name}: expected inputs of layout {self._layout} with "
                 f"features={self.num_features} (channels last), got shape {tuple(x.shape)}.")
         axes = tuple(range(x.ndim - 1))
@@ -185,14 +185,14 @@ class LayerNorm(Layer):
             raise ValueError(f"LayerNorm: epsilon must be > 0, got {epsilon}")
         self.epsilon, self.elementwise_affine = float(epsilon), bool(elementwise_affine)
         affine = self.elementwise_affine
-        self.scale = TrainVar(scale_initializer(self.normalized_shape)) if affine else None
-        self.bias = TrainVar(bias_initializer(self.normalized_shape)) if affine else None
+        self.scale = bm.TrainVar(scale_initializer(self.normalized_shape)) if affine else None
+        self.bias = bm.TrainVar(bias_initializer(self.normalized_shape)) if affine else None
 
     def update(self, x: Any) -> jax.Array:
-        x = as_array(x)
+        x = bm.asarray(x)
         n = len(self.normalized_shape)
         if x.ndim < n or x.shape[x.ndim - n:] != self.normalized_shape:
-            raise MathError(f"{self.name}: expected inputs whose trailing shape is "
+            raise bm.MathError(f"{self.name}: expected inputs whose trailing shape is "
                             f"{self.normalized_shape}, got shape {tuple(x.shape)}.")
         axes = tuple(range(x.ndim - n, x.ndim))
         mean = jnp.mean(x, axis=axes, keepdims=True)

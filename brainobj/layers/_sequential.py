@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..math._variable import MathError
+from .. import math as bm
 from ._base import Layer
 
 __all__ = ["Sequential", "Lambda"]
@@ -64,7 +64,7 @@ class Sequential(Layer):
         if len(args) == 2 and isinstance(args[0], dict):
             shared, x = args
             if shared:
-                raise MathError(
+                raise bm.MathError(
                     f"{self.name}: a non-empty shared dict ({sorted(shared)}) is not supported; "
                     "switch modes with model.train() / model.eval() instead."
                 )

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..math._variable import as_array
+from .. import math as bm
 from ._reduction import Reduction, as_float, check_reduction, check_same_shape, reduce
 
 
@@ -71,7 +71,7 @@ def cross_entropy_loss(predicts: Any, targets: Any, reduction: Reduction = "mean
         (2,)
     """
     check_reduction("cross_entropy_loss", reduction)
-    logits, targets = as_float(as_array(predicts)), as_array(targets)
+    logits, targets = as_float(bm.asarray(predicts)), bm.asarray(targets)
     if logits.ndim == 0:
         raise ValueError("cross_entropy_loss: predicts must have a class axis (shape (..., C)), "
                          "got a scalar")
@@ -115,7 +115,7 @@ def binary_cross_entropy(logits: Any, targets: Any, reduction: Reduction = "mean
         0.6931471824645996
     """
     check_reduction("binary_cross_entropy", reduction)
-    logits, targets = as_float(as_array(logits)), as_array(targets)
+    logits, targets = as_float(bm.asarray(logits)), bm.asarray(targets)
     check_same_shape("binary_cross_entropy", logits, targets, ("logits", "targets"))
     loss = optax.losses.sigmoid_binary_cross_entropy(logits, targets.astype(logits.dtype))
     return reduce(loss, reduction)

@@ -8,14 +8,14 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ..math._variable import as_array
+from .. import math as bm
 from ._reduction import Reduction, as_float, check_reduction, check_same_shape, reduce
 
 
 def _pair(fn: str, predicts: Any, targets: Any, reduction: Any) -> tuple[jax.Array, jax.Array]:
     """Validate the arguments every regression loss shares; return float arrays."""
     check_reduction(fn, reduction)
-    predicts, targets = as_float(as_array(predicts)), as_float(as_array(targets))
+    predicts, targets = as_float(bm.asarray(predicts)), as_float(bm.asarray(targets))
     check_same_shape(fn, predicts, targets)
     return predicts, targets
 
@@ -117,7 +117,7 @@ def huber_loss(predicts: Any, targets: Any, delta: float = 1.0,
         [0.125, 2.5]
     """
     predicts, targets = _pair("huber_loss", predicts, targets, reduction)
-    delta = as_array(delta)
+    delta = bm.asarray(delta)
     if not isinstance(delta, jax.core.Tracer) and not bool(jnp.all(delta > 0)):
         raise ValueError(f"huber_loss: delta must be positive, got delta={delta}")
     return reduce(optax.losses.huber_loss(predicts, targets, delta=delta), reduction)

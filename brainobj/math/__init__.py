@@ -7,10 +7,11 @@ globals().update(_ARRAY_FUNCTIONS)
 
 # state
 from ._collector import Collector as Collector
+from ._state_dict import LoadReport as LoadReport
 from ._object import BrainPyObject as BrainPyObject, NodeDict as NodeDict, NodeList as NodeList
-from ._state import in_transform as in_transform
+from ._errors import MathError as MathError
+from ._tracing import in_transform as in_transform
 from ._variable import (
-    MathError as MathError,
     TrainVar as TrainVar,
     VarDict as VarDict,
     VarList as VarList,
@@ -35,15 +36,12 @@ from ._control_flow import (
     switch as switch,
     while_loop as while_loop,
 )
+from ._autodiff import is_differentiable as is_differentiable
 from ._eval_shape import eval_shape as eval_shape
 from ._jit import JitFunction as JitFunction, cls_jit as cls_jit, jit as jit
 from ._jit_plan import RetraceWarning as RetraceWarning
 from ._remat import remat as remat
-from ._vmap import (
-    StateAxes as StateAxes,
-    stack_objects as stack_objects,
-    unstack_objects as unstack_objects,
-    vmap as vmap,
-)
+from ._vmap import StateAxes as StateAxes, vmap as vmap
+from ._ensemble import stack_objects as stack_objects, unstack_objects as unstack_objects
 
 from . import random as random

@@ -18,9 +18,10 @@ import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 
-from ._state import pop_frame, push_frame
-from ._stateful import _values_only
-from ._variable import MathError, Variable
+from ._errors import MathError
+from ._partition import values_only
+from ._tracing import lookup, tracing
+from ._variable import Variable
 
 __all__ = ["grad", "value_and_grad", "vector_grad", "jacobian", "jacrev", "jacfwd", "hessian"]
 
@@ -178,10 +179,7 @@ def _differentiate(
         out_trees: list[Any] = []
 
         def pure(var_values, *args):
-            frame = push_frame(owner)
-            try:
-                for var, value in zip(variables, var_values):
-                    frame.swap_in(var, value)
+            with tracing(owner, zip(variables, var_values)) as frame:
                 out = fun(*args, **kwargs)
                 if has_aux:
                     if not (isinstance(out, tuple) and len(out) == 2):
@@ -192,11 +190,9 @@ def _differentiate(
                     out, aux = out
                 else:
                     aux = None
-                out, aux = _values_only(out, owner), _values_only(aux, owner)
+                out, aux = values_only(out, owner), values_only(aux, owner)
                 written[:] = frame.writes.values()
-                new_values = [var._value for var in written]
-            finally:
-                pop_frame(frame)
+                new_values = [lookup(var) for var in written]
             target = out if reduce_output is None else reduce_output(out)
             if scalar_output:
                 _check_scalar(target, owner, has_aux)

@@ -1,10 +1,18 @@
-"""Lists and dicts that tell the transforms when their contents change.
+"""Lists and dicts stored on objects: they record their changes.
 
-A transform caches a plan per object structure and only re-checks the
-structure when ``STRUCTURE.version`` moves. Plain ``list``/``dict`` mutate
-silently, so every list or dict stored on a ``BrainPyObject`` is turned into
-one of these observed subclasses (and ``NodeList``/``VarList``/... derive from
-them). They behave exactly like ``list``/``dict`` otherwise.
+A compiled function's plan depends on the structure of the objects it was
+built for. Each object and each container stored on one carries a *stamp*
+(:class:`Stamp`): a counter bumped by every structural change (an attribute
+set or deleted, an item added, replaced or removed). A plan remembers the
+stamps of everything it walked and compares them on each call, so a change
+to one object re-checks only the plans that depend on it.
+
+Plain ``list``/``dict`` mutate silently, so every list or dict stored on a
+``BrainPyObject`` becomes one of the observed subclasses here (and
+``NodeList``/``VarList``/... derive from them). They behave like
+``list``/``dict``, except that inside a transform a container that existed
+before the trace refuses to change: the change could not be undone, and a
+traced value stored in it would leak.
 """
 
 from __future__ import annotations
@@ -13,28 +21,97 @@ from typing import Any, Iterable
 
 import jax.tree_util as jtu
 
-from ._state import bump_structure_version
+from ._errors import MathError
+from ._tracing import THREAD
+
+__all__ = ["Stamp", "ObservedList", "ObservedDict", "observe", "EPOCH"]
 
 
-class ObservedList(list):
-    """A ``list`` that bumps the structure version when mutated."""
+class Stamp:
+    """A structure counter; plans keep ``(stamp, count)`` and compare."""
 
-    def __init__(self, items: Iterable[Any] = ()) -> None:
-        super().__init__(self._accept(i, x) for i, x in enumerate(items))
+    __slots__ = ("count",)
 
-    def _check_item(self, index: Any, item: Any) -> Any:
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class _Epoch:
+    """Bumped with every stamp: "did anything change anywhere?" for caches
+    that cannot know which objects they depend on (the cycle check)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+EPOCH = _Epoch()
+
+
+def touch(stamp: Stamp) -> None:
+    stamp.count += 1
+    EPOCH.count += 1
+
+
+def born_token() -> int | None:
+    """The token of this thread's innermost frame: objects and containers
+    made inside a trace may change freely inside it."""
+    stack = THREAD.frames
+    return stack[-1].token if stack else None
+
+
+def is_temporary(born: int | None) -> bool:
+    return born is not None and any(frame.token == born for frame in THREAD.frames)
+
+
+class _Observed:
+    """What observed lists and dicts share: a stamp, a birth frame, a label."""
+
+    _label: str | None = None
+
+    def _setup(self) -> None:
+        self._stamp = Stamp()
+        self._born = born_token()
+
+    def _check_item(self, key: Any, item: Any) -> Any:
         """Validate one item; subclasses raise on items they cannot hold."""
         return item
 
-    def _accept(self, index: Any, item: Any) -> Any:
+    def _accept(self, key: Any, item: Any) -> Any:
         # Lists and dicts put in later must be observed too, or mutating
-        # them would go unnoticed by the transforms' cached plans.
-        return observe(self._check_item(index, item))
+        # them would go unnoticed by the plans.
+        return observe(self._check_item(key, item))
+
+    def _guard(self, what: str) -> None:
+        """Refuse a change inside a transform (before anything changed)."""
+        if THREAD.frames and not is_temporary(self.__dict__.get("_born")):
+            where = self._label or f"a {type(self).__name__}"
+            raise MathError(
+                f"{where}: cannot {what} inside a brainobj transform "
+                f"({THREAD.frames[-1].owner}); the change would not be undone on failure and "
+                "a traced value stored in it would leak. Keep per-step state in Variables "
+                "(e.g. a preallocated `bm.Variable` history indexed by step), or change the "
+                "container outside the transform."
+            )
 
     def _changed(self) -> None:
-        bump_structure_version()
+        stamp = self.__dict__.get("_stamp")
+        if stamp is None:  # rebuilt by unflatten: give it bookkeeping now
+            self._setup()
+            stamp = self._stamp
+        touch(stamp)
+
+
+class ObservedList(_Observed, list):
+    """A ``list`` that records its changes (see the module notes)."""
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        self._setup()
+        super().__init__(self._accept(i, x) for i, x in enumerate(items))
 
     def __setitem__(self, index, value):
+        self._guard("replace an item of a list")
         if isinstance(index, slice):
             value = [self._accept(index, v) for v in value]
         else:
@@ -43,6 +120,7 @@ class ObservedList(list):
         self._changed()
 
     def __delitem__(self, index):
+        self._guard("delete an item of a list")
         super().__delitem__(index)
         self._changed()
 
@@ -51,15 +129,18 @@ class ObservedList(list):
         return self
 
     def __imul__(self, n):
+        self._guard("repeat a list")
         result = super().__imul__(n)
         self._changed()
         return result
 
     def append(self, item: Any) -> None:
+        self._guard("append to a list")
         super().append(self._accept(len(self), item))
         self._changed()
 
     def extend(self, items: Iterable[Any]) -> None:
+        self._guard("extend a list")
         start = len(self)
         # Check every item before inserting any: a bad item changes nothing.
         accepted = [self._accept(start + i, x) for i, x in enumerate(items)]
@@ -67,10 +148,12 @@ class ObservedList(list):
         self._changed()
 
     def insert(self, index, item) -> None:
+        self._guard("insert into a list")
         super().insert(index, self._accept(index, item))
         self._changed()
 
     def pop(self, index=-1):
+        self._guard("pop from a list")
         item = super().pop(index)
         self._changed()
         return item
@@ -85,14 +168,17 @@ class ObservedList(list):
         raise ValueError(f"{type(self).__name__}.remove(x): x not in list")
 
     def clear(self) -> None:
+        self._guard("clear a list")
         super().clear()
         self._changed()
 
     def sort(self, *args, **kwargs) -> None:
+        self._guard("sort a list")
         super().sort(*args, **kwargs)
         self._changed()
 
     def reverse(self) -> None:
+        self._guard("reverse a list")
         super().reverse()
         self._changed()
 
@@ -100,29 +186,22 @@ class ObservedList(list):
         return f"{type(self).__name__}({list.__repr__(self)})"
 
 
-class ObservedDict(dict):
-    """A ``dict`` that bumps the structure version when mutated."""
+class ObservedDict(_Observed, dict):
+    """A ``dict`` that records its changes (see the module notes)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._setup()
         super().__init__()
         for key, value in dict(*args, **kwargs).items():
             dict.__setitem__(self, key, self._accept(key, value))
 
-    def _check_item(self, key: Any, item: Any) -> Any:
-        """Validate one item; subclasses raise on items they cannot hold."""
-        return item
-
-    def _accept(self, key: Any, item: Any) -> Any:
-        return observe(self._check_item(key, item))
-
-    def _changed(self) -> None:
-        bump_structure_version()
-
     def __setitem__(self, key, value):
+        self._guard("set an item of a dict")
         super().__setitem__(key, self._accept(key, value))
         self._changed()
 
     def __delitem__(self, key):
+        self._guard("delete an item of a dict")
         super().__delitem__(key)
         self._changed()
 
@@ -131,6 +210,7 @@ class ObservedDict(dict):
         return self
 
     def update(self, *args, **kwargs) -> None:
+        self._guard("update a dict")
         # Check every item before inserting any: a bad item changes nothing.
         accepted = {k: self._accept(k, v) for k, v in dict(*args, **kwargs).items()}
         dict.update(self, accepted)
@@ -142,16 +222,19 @@ class ObservedDict(dict):
         return self[key]
 
     def pop(self, key, *default):
+        self._guard("pop from a dict")
         result = super().pop(key, *default)
         self._changed()
         return result
 
     def popitem(self):
+        self._guard("pop from a dict")
         result = super().popitem()
         self._changed()
         return result
 
     def clear(self) -> None:
+        self._guard("clear a dict")
         super().clear()
         self._changed()
 
@@ -167,6 +250,7 @@ def register_list_type(cls: type) -> type:
 
     def unflatten(_, children):
         new = cls.__new__(cls)
+        new._setup()
         list.extend(new, children)
         return new
 
@@ -184,6 +268,7 @@ def register_dict_type(cls: type) -> type:
 
     def unflatten(keys, children):
         new = cls.__new__(cls)
+        new._setup()
         for k, v in zip(keys, children):
             dict.__setitem__(new, k, v)
         return new
@@ -208,3 +293,14 @@ def observe(value: Any) -> Any:
     if kind is tuple:
         return tuple(observe(v) for v in value)
     return value
+
+
+def stamp_of(container: Any) -> Stamp | None:
+    """The stamp of an observed container (``None`` for plain ones)."""
+    if isinstance(container, _Observed):
+        stamp = container.__dict__.get("_stamp")
+        if stamp is None:
+            container._setup()
+            stamp = container._stamp
+        return stamp
+    return None

@@ -4,8 +4,12 @@
 ``jax.lax.while_loop``; ``cond``, ``ifelse`` and ``switch`` to
 ``jax.lax.cond`` / ``jax.lax.switch``. The Variables the user's functions
 write become part of the loop carry or the branch outputs (see
-:class:`~brainobj.math._stateful.Carried`); Variables only read are closed
+:class:`~brainobj.math._carry.Carried`); Variables only read are closed
 over, so a jitted loop does no per-step Python work.
+
+Objects among the operands are set aside (:func:`~._partition.partition`):
+only arrays cross the primitive, and the user's functions get the live
+objects back.
 
 Called outside any transform, the loops are compiled once per body function
 (through ``bm.jit``) and reused on later calls.
@@ -19,33 +23,31 @@ import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 from jax import lax
+from tqdm.auto import tqdm
 
-from ._eager_cache import compiled_once, late_jit
+from ._carry import Carried, run_carried
+from ._eager_cache import compiled_once
+from ._errors import MathError
+from ._jit import JitFunction
+from ._partition import is_state, partition, strip_variables, values_only
 from ._progress import Progress
-from ._roots import is_state
-from ._state import TRACE_FRAMES
-from ._stateful import Carried, run_carried
-from ._variable import MathError, Variable
+from ._tracing import in_transform
+from ._variable import Variable
 
 __all__ = ["for_loop", "scan", "while_loop", "cond", "ifelse", "switch"]
 
 
 # -- helpers ------------------------------------------------------------------------
 
-def _unwrap(tree: Any) -> Any:
-    """Variables given as operands enter the loop as their values; objects
-    stay as they are (the live object reaches the user's function)."""
-    return jtu.tree_map(lambda x: x.value if isinstance(x, Variable) else x, tree,
-                        is_leaf=is_state)
+_unwrap = strip_variables
+
+
+def _everything(_: Any) -> bool:
+    return True
 
 
 class _Split:
-    """A pytree of operands with its objects set aside.
-
-    JAX primitives only take arrays, but the user's functions should get the
-    live objects (as ``bm.jit`` gives them): :attr:`arrays` is the tree with
-    ``None`` where an object was -- it crosses the primitive -- and
-    :meth:`rebuild` puts the objects back inside.
+    """A pytree of operands with its objects set aside (see the module notes).
 
     Example:
         >>> import brainobj as bp, brainobj.math as bm
@@ -58,16 +60,13 @@ class _Split:
     """
 
     def __init__(self, tree: Any) -> None:
-        leaves, self.treedef = jtu.tree_flatten(_unwrap(tree), is_leaf=is_state)
+        tree = _unwrap(tree)
+        leaves, self.treedef = jtu.tree_flatten(tree, is_leaf=is_state)
         self.objects = {i: leaf for i, leaf in enumerate(leaves) if is_state(leaf)}
-        self.arrays = self.treedef.unflatten(
-            [None if i in self.objects else leaf for i, leaf in enumerate(leaves)])
+        self.arrays, self._rebuild = partition(tree, _everything)
 
     def rebuild(self, arrays: Any) -> Any:
-        if not self.objects:
-            return arrays
-        leaves = self.treedef.flatten_up_to(arrays)
-        return self.treedef.unflatten([self.objects.get(i, leaf) for i, leaf in enumerate(leaves)])
+        return self._rebuild(arrays) if self.objects else arrays
 
     def strip(self, tree: Any, owner: str, what: str) -> Any:
         """``tree``, returned by user code in place of the operands, as arrays.
@@ -173,13 +172,13 @@ def for_loop(
     n = _leading_length(_Split(operands).arrays, owner)
     if not jit and n > 0:  # an empty loop still needs the output shapes: trace it
         return _python_loop(body_fun, operands, n, reverse, progress_bar)
-    if TRACE_FRAMES:
+    if in_transform():
         progress = Progress(n) if progress_bar else None
         return _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress)
 
     def build(body: Callable):
         progress = Progress(n) if progress_bar else None
-        return late_jit(lambda ops: _scan_loop(body, ops, n, reverse, unroll, remat, progress)), progress
+        return JitFunction(lambda ops: _scan_loop(body, ops, n, reverse, unroll, remat, progress)), progress
 
     runner, progress = compiled_once(body_fun, ("for_loop", reverse, unroll, remat, progress_bar, n),
                                       build)
@@ -215,8 +214,6 @@ def _python_loop(body_fun, operands, n, reverse, progress_bar) -> Any:
     split = _Split(operands)
     steps = range(n - 1, -1, -1) if reverse else range(n)
     if progress_bar:
-        from tqdm.auto import tqdm
-
         steps = tqdm(steps, desc="for_loop")
     outs = []
     for i in steps:
@@ -224,9 +221,7 @@ def _python_loop(body_fun, operands, n, reverse, progress_bar) -> Any:
         outs.append(_call_spread(body_fun, split.rebuild(x)))
     if reverse:
         outs.reverse()
-    from ._stateful import _values_only
-
-    outs = [_values_only(o, "bm.for_loop") for o in outs]
+    outs = [values_only(o, "bm.for_loop") for o in outs]
     return jtu.tree_map(lambda *xs: jnp.stack(xs), *outs)
 
 
@@ -293,9 +288,9 @@ def scan(
 
     # The objects go back into the carry only here: a `bm.jit` must return arrays.
     runner = make_run(body_fun)
-    if not TRACE_FRAMES:
+    if not in_transform():
         runner = compiled_once(body_fun, ("scan", reverse, unroll, remat),
-                               lambda body: late_jit(make_run(body)))
+                               lambda body: JitFunction(make_run(body)))
     carry, ys = runner(init, operands)
     return _Split(init).rebuild(carry), ys
 
@@ -353,9 +348,9 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
 
     # The objects go back into the operands only here: a `bm.jit` must return arrays.
     runner = make_run(body_fun, cond_fun)
-    if not TRACE_FRAMES:
+    if not in_transform():
         runner = compiled_once(body_fun, ("while_loop", type(operands) if spread else None),
-                               lambda body, cond: late_jit(make_run(body, cond)), helpers=(cond_fun,))
+                               lambda body, cond: JitFunction(make_run(body, cond)), helpers=(cond_fun,))
     return _Split(operands).rebuild(runner(operands))
 
 
@@ -393,11 +388,11 @@ def switch(index: Any, branches: Sequence[Callable], operands: Any = ()) -> Any:
     if not branches:
         raise MathError("bm.switch: `branches` is empty.")
     index = jnp.asarray(_predicate(index, "bm.switch", "index"), dtype=jnp.int32)
-    if TRACE_FRAMES or not all(callable(b) for b in branches):
+    if in_transform() or not all(callable(b) for b in branches):
         return _switch(index, branches, operands)
     # Called eagerly (a debugging loop, say): compile once per set of branches.
     runner = compiled_once(branches[0], ("switch", len(branches)),
-                           lambda *funs: late_jit(lambda i, ops: _switch(i, funs, ops)),
+                           lambda *funs: JitFunction(lambda i, ops: _switch(i, funs, ops)),
                            helpers=tuple(branches[1:]))
     return runner(index, operands)
 

@@ -77,10 +77,3 @@ def compiled_once(fun: Callable, settings: tuple, build: Callable[..., Any],
         del per_function[next(iter(per_function))]  # oldest first: a bounded cache
     per_function[slot] = (refs, value)
     return value
-
-
-def late_jit(fun: Callable) -> Callable:
-    """``bm.jit(fun)``, for the runners :func:`compiled_once` caches."""
-    from ._jit import jit  # imported late: bm.jit's module imports this package's pieces
-
-    return jit(fun)

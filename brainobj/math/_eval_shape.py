@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import equinox as eqx
 import jax
 
-from ._state import TRACE_FRAMES, TraceFrame
-from ._stateful import _values_only, split_dynamic
+from ._partition import partition, values_only
+from ._tracing import tracing
 
 __all__ = ["eval_shape"]
 
@@ -32,18 +33,17 @@ def eval_shape(fun: Callable, *args: Any, **kwargs: Any) -> Any:
         >>> v.value
         Array([0., 0., 0.], dtype=float32)
     """
-    arrays, rebuild = split_dynamic((args, kwargs))
+    arrays, rebuild = partition((args, kwargs), _is_shaped)
 
-    def run(arrays: list) -> Any:
+    def run(arrays: Any) -> Any:
         call_args, call_kwargs = rebuild(arrays)
-        return _values_only(fun(*call_args, **call_kwargs), "bm.eval_shape")
+        # An isolated frame: reads and writes made here must not become part
+        # of an enclosing transform's plan, and its writes vanish with it.
+        with tracing("bm.eval_shape", isolated=True):
+            return values_only(fun(*call_args, **call_kwargs), "bm.eval_shape")
 
-    # A private frame, popped without informing any enclosing one: reads and
-    # writes made here must not become part of an outer transform's plan.
-    frame = TraceFrame("bm.eval_shape")
-    TRACE_FRAMES.append(frame)
-    try:
-        return jax.eval_shape(run, arrays)
-    finally:
-        TRACE_FRAMES.remove(frame)
-        frame.restore()
+    return jax.eval_shape(run, arrays)
+
+
+def _is_shaped(x: Any) -> bool:
+    return eqx.is_array(x) or isinstance(x, jax.ShapeDtypeStruct)

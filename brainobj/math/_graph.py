@@ -1,6 +1,8 @@
 """Walking object graphs: find every Variable and object once, cycles included.
 
-Two walks live here, both breadth-first over objects and both cycle-safe:
+The walks know objects by their base class :class:`GraphNode` (which
+``BrainPyObject`` derives from), so this module needs nothing above it.
+Three walks live here, all cycle-safe:
 
 * :func:`collect` backs ``obj.vars()`` / ``obj.nodes()``: BrainPy's naming
   (``'Linear0.W'``, ``'SuperSuperLinear0.vv-0'``) or relative paths
@@ -10,6 +12,10 @@ Two walks live here, both breadth-first over objects and both cycle-safe:
   values, container layouts, Variable shapes, where sharing occurs), plus the
   Variables in a fixed order, so that two objects of the same structure share
   one compiled function and their Variables line up position by position.
+  It also lists the stamps of everything it walked, so a plan can tell
+  cheaply whether the structure it was built for still holds.
+* :func:`check_acyclic` guards JAX's pytree functions, which recurse without
+  end on a cycle of objects (``a.peer = b; b.peer = a``).
 
 Plain lists, tuples and dicts (and the Node/Var containers) are transparent:
 their elements are found wherever they are nested.
@@ -20,26 +26,35 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Iterator
 
-import jax
-import numpy as np
+import equinox as eqx
 
 from ._collector import Collector
-from ._static import canonical
+from ._containers import EPOCH, stamp_of
+from ._errors import MathError
+from ._keys import ByIdentity, canonical
 from ._variable import Variable
 
 # Attributes every object carries for brainobj's own bookkeeping.
-INTERNAL_ATTRS = frozenset({"name", "_born", "_parent", "_dynamic"})
+INTERNAL_ATTRS = frozenset({"name", "_born", "_parent", "_dynamic", "_stamp", "_acyclic"})
+
+
+class GraphNode:
+    """The base of every object the walks descend into (``BrainPyObject``)."""
+
+    __slots__ = ()
 
 
 def is_node(value: Any) -> bool:
-    from ._object import BrainPyObject
-
-    return isinstance(value, BrainPyObject)
+    return isinstance(value, GraphNode)
 
 
 def own_attributes(obj: Any) -> Iterator[tuple[str, Any]]:
     """The user attributes of an object (or a plain object's ``__dict__``)."""
-    for key, value in getattr(obj, "__dict__", {}).items():
+    items = getattr(obj, "__dict__", {}).items()
+    if not is_node(obj):
+        yield from items
+        return
+    for key, value in items:
         if key not in INTERNAL_ATTRS:
             yield key, value
 
@@ -134,29 +149,36 @@ def collect(
 
 # -- structure keys for the transforms ------------------------------------------
 
-def _is_array(value: Any) -> bool:
-    return isinstance(value, (jax.Array, np.ndarray))
-
-
 class Structure:
     """What :func:`structure` found: a cache key and the Variables in order.
 
-    ``key`` is hashable and contains no object identities except for array
-    attributes (baked into compiled code as constants) and identity-compared
-    unhashable statics. ``paths`` and ``shown`` give each key part a readable
-    path and value, for warnings. ``arrays`` are the array attributes the key
-    refers to by id.
+    ``key`` is hashable and holds no strong reference to any object: values
+    compared by identity (array attributes, baked into compiled code as
+    constants; functions and other unhashable statics) appear as weak
+    :class:`~._keys.ByIdentity` parts and are listed in ``identities``, so
+    the caller can drop its entry when one dies; ``arrays`` are the array
+    attributes among them. ``paths`` and ``shown`` give each key part a
+    readable path and value. ``stamps`` are the stamps of the objects and
+    containers walked, for a cheap "still the same?" later.
     """
 
-    __slots__ = ("key", "paths", "shown", "variables", "arrays", "nodes")
+    __slots__ = ("key", "paths", "shown", "variables", "identities", "arrays", "stamps")
 
     def __init__(self) -> None:
         self.key: list = []
         self.paths: list[str] = []
         self.shown: list = []
         self.variables: list[Variable] = []
+        self.identities: list[Any] = []
         self.arrays: list[Any] = []
-        self.nodes: list[Any] = []
+        self.stamps: list[tuple[Any, int]] = []
+
+    def described(self) -> list[tuple[str, str, Any]]:
+        """``(path, text, key part)`` of each static value, for warnings.
+
+        Holds text, not the values: it is kept with compiled entries."""
+        return [(path, short_repr(shown), part) for path, part, shown
+                in zip(self.paths, self.key, self.shown) if part[0] == "static"]
 
 
 def structure(roots: list[tuple[str, Any]]) -> Structure:
@@ -175,6 +197,11 @@ def structure(roots: list[tuple[str, Any]]) -> Structure:
         out.key.append(part)
         out.shown.append(part if shown is None else shown)
 
+    def note_stamp(value: Any) -> None:
+        stamp = stamp_of(value) if not is_node(value) else value.__dict__.get("_stamp")
+        if stamp is not None:
+            out.stamps.append((stamp, stamp.count))
+
     def visit(path: str, value: Any) -> None:
         if isinstance(value, Variable):
             index = var_index.get(id(value))
@@ -183,26 +210,30 @@ def structure(roots: list[tuple[str, Any]]) -> Structure:
                 return
             var_index[id(value)] = len(out.variables)
             out.variables.append(value)
-            add(path, ("var", type(value), value._value.shape, value._value.dtype))
+            box = value._value
+            add(path, ("var", type(value), box.shape, box.dtype))
         elif is_node(value):
             first = node_index.get(id(value))
             if first is not None:
                 add(path, ("same-node", first))
                 return
             node_index[id(value)] = path
-            out.nodes.append(value)
+            note_stamp(value)
             add(path, ("node", type(value)))
             queue.append((path, value))
         elif is_container(value):
-            keys = tuple(canonical(k) for k, _ in container_items(value)) if isinstance(value, dict) else len(value)
+            note_stamp(value)
+            keys = (tuple(canonical(k, out.identities) for k, _ in container_items(value))
+                    if isinstance(value, dict) else len(value))
             add(path, ("container", type(value), keys))
             for key, item in container_items(value):
                 visit(f"{path}[{key!r}]", item)
-        elif _is_array(value):
+        elif eqx.is_array(value):
+            out.identities.append(value)
             out.arrays.append(value)
-            add(path, ("array", id(value), value.shape, value.dtype))
+            add(path, ("array", ByIdentity(value), value.shape, value.dtype))
         else:
-            add(path, ("static", canonical(value)), value)
+            add(path, ("static", canonical(value, out.identities)), value)
 
     for label, root in roots:
         if isinstance(root, Variable) or is_node(root):
@@ -216,3 +247,68 @@ def structure(roots: list[tuple[str, Any]]) -> Structure:
                 visit(f"{prefix}.{attr}", value)
     out.key = tuple(out.key)
     return out
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not break a warning
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- cycles ------------------------------------------------------------------------
+
+def check_acyclic(obj: Any) -> None:
+    """Raise :class:`MathError` if a cycle of objects is reachable from ``obj``.
+
+    JAX's pytree functions recurse into an object's children; on a cycle
+    they would recurse until the interpreter's stack gives out. Verdicts are
+    cached per object until any structure changes anywhere (``EPOCH``), so
+    flattening a model checks its graph once, not once per node.
+    """
+    epoch = EPOCH.count
+    if obj.__dict__.get("_acyclic") == epoch:
+        return
+    trail: list[tuple[Any, str]] = []  # (object, attribute leading on) along the path
+    on_path: set[int] = {id(obj)}
+    done: set[int] = set()
+    visited: list[Any] = []
+
+    def children(node: Any):
+        for attr, value in own_attributes(node):
+            for path, item in iter_state(value):
+                if is_node(item):
+                    yield "-".join([attr] + [str(k) for k in path]), item
+
+    # Iterative depth-first search: a deep chain must not exhaust the stack.
+    stack = [(obj, iter(children(obj)))]
+    while stack:
+        node, it = stack[-1]
+        for attr, child in it:
+            key = id(child)
+            if key in on_path:
+                steps = trail + [(node, attr)]
+                first = next(i for i, (n, _) in enumerate(steps) if n is child)
+                loop = "".join(f"{n.name}.{a} -> " for n, a in steps[first:]) + child.name
+                raise MathError(
+                    f"{obj.name}: its objects form a cycle ({loop}). JAX's pytree functions "
+                    "(jax.tree.map, jax.tree_util.tree_leaves, eqx.filter, jax.jit arguments) "
+                    "need a tree and would recurse forever; brainobj's transforms (bm.jit, "
+                    "bm.grad, ...) accept cycles. Break the back-reference (hold it through "
+                    "a weakref.ref, which is not an object attribute), or use bm transforms."
+                )
+            if key not in done and child.__dict__.get("_acyclic") != epoch:
+                trail.append((node, attr))
+                on_path.add(key)
+                stack.append((child, iter(children(child))))
+                break
+        else:
+            stack.pop()
+            on_path.discard(id(node))
+            if trail:
+                trail.pop()
+            done.add(id(node))
+            visited.append(node)
+    for node in visited:
+        node.__dict__["_acyclic"] = epoch

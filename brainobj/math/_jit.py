@@ -1,24 +1,29 @@
 """``bm.jit`` and ``bm.cls_jit``: compile functions and methods that use objects.
 
-Only the per-call path lives here (:meth:`JitFunction.__call__`): check that
-the cached plan still applies, gather the Variables' values, run the compiled
-function, write the new values back. Everything else -- sorting arguments,
-discovering Variables, keying by structure, compiling, warning -- is in
-:mod:`._jit_plan` and runs only when the plan does not apply.
+Only the per-call path lives here (:meth:`JitFunction.__call__`): find a
+cached plan that applies to these arguments, run it (gather the Variables'
+values, call the compiled function, write the new values back). Planning,
+discovery, compilation and warnings are in :mod:`._jit_plan` and run only
+when no cached plan applies.
 """
 
 from __future__ import annotations
 
 import functools
 import types
+import weakref
 from typing import Any, Callable, Sequence
 
-from ._jit_plan import Plan, Planner
+from ._carry import MAX_RETRACES
+from ._jit_plan import Plan, Planner, Replan
 from ._object import BrainPyObject
-from ._state import STRUCTURE, TRACE_FRAMES
-from ._stateful import Replan
+from ._tracing import THREAD, lookup
 
 __all__ = ["jit", "cls_jit", "JitFunction"]
+
+# Plans kept per jitted function: alternating between a few models (or
+# argument kinds) stays on the fast path.
+_PLANS_KEPT = 8
 
 
 def _as_tuple(x: int | str | Sequence | None) -> tuple:
@@ -59,29 +64,32 @@ class JitFunction:
             donate_argnums=[i + shift for i in _as_tuple(donate_argnums)],
             donate_vars=donate_vars, inline=inline, plain_self=bool(shift),
         )
-        self._plan: Plan | None = None
-        self._planner.forget_plan = self._forget_plan
+        # Most recent first; replaced whole (never mutated), so the fast path
+        # reads a consistent list while another thread plans.
+        self._plans: tuple[Plan, ...] = ()
         functools.update_wrapper(self, fun)
 
     # -- the hot path -----------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._self is not None:
             args = (self._self, *args)
-        plan = self._plan
-        if plan is None or not plan.check(args, kwargs):
-            return self._call_slow(args, kwargs)
-        try:
-            return plan.run(args, kwargs)
-        except Replan:
-            return self._call_slow(args, kwargs, widen=plan.entry)
+        for plan in self._plans:
+            inputs = plan.gather(args, kwargs)
+            if inputs is not None:
+                try:
+                    return plan.run(*inputs)
+                except Replan:
+                    return self._call_slow(args, kwargs, widen=plan.entry)
+        return self._call_slow(args, kwargs)
 
     # -- the slow path ------------------------------------------------------------
     def _call_slow(self, args: tuple, kwargs: dict, widen=None) -> Any:
-        for _ in range(3):
-            plan, inputs = self._planner.prepare(args, kwargs, widen=widen)
-            self._plan = plan if plan.simple else None
+        for _ in range(MAX_RETRACES):
+            plan = self._planner.prepare(args, kwargs, widen=widen)
+            self._remember(plan)
+            inputs = plan.gather(args, kwargs)
             try:
-                return _run_with_inputs(plan, *inputs)
+                return plan.run(*inputs)
             except Replan:
                 widen = plan.entry
         raise RuntimeError(
@@ -89,16 +97,51 @@ class JitFunction:
             "between traces; please report this with the function's code."
         )
 
-    def _forget_plan(self, plan: Plan) -> None:
-        if self._plan is plan:
-            self._plan = None
-        if plan.entry.binding is plan:
-            plan.entry.binding = None
+    def _remember(self, plan: Plan) -> None:
+        # A plan for the same objects supersedes the old one (whose stamps
+        # no longer match); the plan is forgotten when any of its objects dies.
+        forget = functools.partial(_forget, weakref.ref(self), weakref.ref(plan))
+        plan.root_refs = [_rewatch(ref, forget) for ref in plan.root_refs]
+        roots = plan.root_ids()
+        with self._planner.lock:
+            kept = [p for p in self._plans if p.root_ids() != roots]
+            self._plans = (plan, *kept[: _PLANS_KEPT - 1])
+
+    def _forget(self, plan: Plan) -> None:
+        with self._planner.lock:
+            self._plans = tuple(p for p in self._plans if p is not plan)
+
+    def trace(self, *args: Any, **kwargs: Any) -> Any:
+        """JAX's ``Traced`` stage of this call, without running it or changing state.
+
+        Its ``jaxpr`` shows the program (the Variables' values come first, as
+        inputs), and ``.lower()`` leads on to XLA's text, as with ``jax.jit``.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> v = bm.Variable(bm.zeros(2))
+            >>> def step(x):
+            ...     v.value = v + x
+            >>> "add" in str(bm.jit(step).trace(bm.ones(2)).jaxpr)
+            True
+        """
+        if self._self is not None:
+            args = (self._self, *args)
+        plan = self._planner.prepare(args, kwargs)
+        self._remember(plan)
+        kept, donated = plan.gather(args, kwargs)
+        previous, THREAD.binding = THREAD.binding, plan
+        try:
+            return plan.entry.compiled.trace([lookup(v) for v in plan.rw_vars],
+                                             [lookup(v) for v in plan.ro_vars], donated, kept)
+        finally:
+            THREAD.binding = previous
 
     def clear_cache(self) -> None:
-        """Drop every compiled version of this function."""
-        self._plan = None
-        self._planner.entries.clear()
+        """Drop every compiled version of this function (and the retrace count)."""
+        with self._planner.lock:
+            self._plans = ()
+            self._planner.clear()
 
     @property
     def cache_size(self) -> int:
@@ -115,87 +158,18 @@ class JitFunction:
         return f"<bm.jit of {self._planner.name}>"
 
 
-def make_check(plan: Plan) -> Callable[[tuple, dict], bool]:
-    """The fast path's test: does ``plan`` apply to these arguments?
-
-    Built once per plan with everything it needs in local variables; the
-    common case (object arguments, array arguments, nothing else) gets the
-    shortest test.
-    """
-    version, nargs, kw_keys = plan.version, plan.nargs, plan.kw_keys
-    objects, statics = plan.objects, plan.statics
-    rare_checks = plan.still_valid_slow_checks if (plan.watch or plan.plain) else None
-    if len(objects) == 1 and not statics and not kw_keys and rare_checks is None:
-        ((pos, ref),) = objects
-
-        def check_one_object(args: tuple, kwargs: dict) -> bool:
-            return (STRUCTURE.version == version and len(args) == nargs and not kwargs
-                    and args[pos] is ref())
-
-        return check_one_object
-
-    def check(args: tuple, kwargs: dict) -> bool:
-        if STRUCTURE.version != version or len(args) != nargs or kwargs.keys() != kw_keys:
-            return False
-        for pos, ref in objects:
-            if args[pos] is not ref():
-                return False
-        for pos, value in statics:
-            arg = args[pos] if type(pos) is int else kwargs[pos]
-            if arg is not value and not (type(arg) is type(value) and arg == value):
-                return False
-        return rare_checks is None or rare_checks()
-
-    return check
+def _rewatch(ref: Callable[[], Any], callback: Callable) -> Callable[[], Any]:
+    obj = ref()
+    try:
+        return weakref.ref(obj, callback)
+    except TypeError:
+        return ref
 
 
-def make_run(plan: Plan) -> Callable[[tuple, dict], Any]:
-    """The fast path's work for ``plan``: gather, call, scatter."""
-    entry, compiled = plan.entry, plan.entry.compiled
-    read_vars, write_vars = plan.read_vars, plan.write_vars
-    rw_vars, ro_vars = plan.rw_vars, plan.ro_vars
-    kept_pos, donated_pos = plan.kept_pos, plan.donated_pos
-    kw_dynamic, kw_statics = plan.kw_dynamic, plan.kw_statics
-
-    def scatter(out: Any, new: list) -> Any:
-        if TRACE_FRAMES:
-            TRACE_FRAMES[-1].note(read_vars, write_vars)
-        for var, value in zip(write_vars, new):
-            var._value = value
-        return out
-
-    if entry.compact:
-        def run_compact(args: tuple, kwargs: dict) -> Any:
-            entry.binding = plan
-            return scatter(*compiled([v._value for v in read_vars], [args[i] for i in kept_pos]))
-
-        return run_compact
-
-    def run(args: tuple, kwargs: dict) -> Any:
-        if kw_statics:
-            kwargs = {name: kwargs[name] for name in kw_dynamic}
-        entry.binding = plan
-        return scatter(*compiled(
-            [v._value for v in rw_vars], [v._value for v in ro_vars],
-            [args[i] for i in donated_pos], [args[i] for i in kept_pos], kwargs))
-
-    return run
-
-
-def _run_with_inputs(plan: Plan, kept: list, donated: list, kw_inputs: dict) -> Any:
-    """Run ``plan`` on inputs the slow path already sorted (any layout)."""
-    entry = plan.entry
-    entry.binding = plan
-    if entry.compact:
-        out, new = entry.compiled([v._value for v in plan.read_vars], kept)
-    else:
-        out, new = entry.compiled([v._value for v in plan.rw_vars], [v._value for v in plan.ro_vars],
-                                  donated, kept, kw_inputs)
-    if TRACE_FRAMES:
-        TRACE_FRAMES[-1].note(plan.read_vars, plan.write_vars)
-    for var, value in zip(plan.write_vars, new):
-        var._value = value
-    return out
+def _forget(function_ref, plan_ref, _dead=None) -> None:
+    function, plan = function_ref(), plan_ref()
+    if function is not None and plan is not None:
+        function._forget(plan)
 
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),

@@ -1,27 +1,31 @@
 """The slow path of ``bm.jit``: planning, discovery, compilation, warnings.
 
-A call's *plan* says which live Variables to gather, which compiled function
-to run and which Variables to write back. Building it:
+A call's *plan* (:class:`Plan`) says which live Variables to gather, which
+compiled function to run and which Variables to write back, and how to tell
+that it still applies to a later call. Building one (:meth:`Planner.prepare`):
 
-1. sort the arguments (static / dynamic / object / pytree of those) and
-   collect the roots: object arguments, and objects the function names
-   directly (closure cells, globals);
-2. describe the structure below the roots (:func:`~._graph.structure`): the
-   cache key. Two calls with equal keys share one compiled function -- also
-   for different instances of the same class;
-3. on a miss, run the function abstractly to *discover* which Variables it
-   reads and writes. Variables outside the roots (the global random state,
-   a model reached through another function's globals) are pinned by
-   identity: their outermost owner becomes an extra root of that entry;
-4. bind the entry to this call's objects: Variables are looked up by their
-   position in the structure walk.
+1. sort the arguments (:func:`~._jit_inputs.read_arguments`);
+2. look for a compiled :class:`Entry` with this argument layout whose
+   structure matches: its captured paths (``global model``,
+   ``closure cur['net']``) are resolved *now*, and the object graphs below
+   the argument objects and the captured objects are walked once
+   (:func:`~._graph.structure`) and compared with the entry's key. Keys hold
+   no identities, so another instance of the same structure reuses it;
+3. on a miss, run the function abstractly to *discover* the Variables it
+   reads and writes; find how it reaches those outside its arguments (a
+   capture path, else the object is pinned by a weak reference), and compile
+   a pure function of the Variables' values;
+4. bind the entry to this call's objects: Variables are picked by their
+   position in the walk.
 
-Caches refer to objects only weakly: dropping a model frees its entries.
+Caches refer to objects only weakly: dropping a model frees its plans and
+the entries keyed by its identity-compared parts.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 import weakref
 from typing import Any, Callable
@@ -29,169 +33,219 @@ from typing import Any, Callable
 import jax
 import jax.tree_util as jtu
 
-from ._graph import structure
-from ._roots import (
-    DYNAMIC, OBJECT, STATIC, TREE, classify_argument, is_state, make_ref,
-    referenced_objects, static_key, top_owner,
-)
-from ._state import STRUCTURE
-from ._stateful import Replan, call_with_state, discover
+from ._errors import MathError
+from ._graph import Structure, structure
+from ._jit_inputs import OBJECT, STATIC, TREE, CallLayout, Capture, find_captures, read_arguments
+from ._keys import ByIdentity, canonical
+from ._partition import is_state, values_only
+from ._tracing import THREAD, TraceFrame, lookup, tracing
 
 # Compiling this many times for changed static structure triggers one warning.
 RETRACE_WARN_AFTER = 4
+_Tracer = jax.core.Tracer
 
 
 class RetraceWarning(UserWarning):
     """A transformed function keeps recompiling because its static parts change."""
 
 
-class Layout:
-    """How to rebuild a call's arguments from objects and dynamic inputs.
+class Replan(Exception):
+    """The traced function touched Variables the plan did not expect.
 
-    ``positional`` and ``keyword`` hold one spec per argument:
-    ``(STATIC, value)``, ``(OBJECT, slot)``, ``(DYNAMIC, group, index)`` or
-    ``(TREE, treedef, leaf_specs, group, index)`` where ``group`` is
-    ``'kept'``, ``'donated'`` or ``'kw'``.
+    Raised while JAX re-traces a compiled function (for new argument shapes,
+    say) and the function takes a path that reads or writes other Variables
+    than the first trace did; the call then plans again, widened.
     """
-
-    __slots__ = ("positional", "keyword", "key", "described")
-
-    def __init__(self) -> None:
-        self.positional: list = []
-        self.keyword: list = []
-        self.key: tuple = ()
-        self.described: list = []
-
-
-def build_layout(args: tuple, kwargs: dict, static_argnums, static_argnames, donate_argnums,
-                 plain_self: bool = False):
-    """Sort the arguments; return ``(layout, roots, inputs)``.
-
-    ``roots`` lists ``(label, object, position)`` for the objects found;
-    ``inputs`` is ``(kept, donated, kw)``: the dynamic inputs of this call.
-    """
-    layout = Layout()
-    roots: list = []
-    kept: list = []
-    donated: list = []
-    kw_inputs: dict = {}
-    key_parts: list = []
-
-    def add(name: Any, value: Any, is_static: bool, group: str) -> tuple:
-        if is_static:
-            layout.described.append((f"argument {name}", value))
-            key_parts.append((STATIC, static_key(value)))
-            return (STATIC, value)
-        kind, detail = classify_argument(value)
-        if name == 0 and plain_self and kind == STATIC:
-            kind = OBJECT  # the plain-class `self` of a jitted method
-        if kind == OBJECT:
-            roots.append((f"arg {name}", value, name))
-            key_parts.append((OBJECT,))
-            return (OBJECT, len(roots) - 1)
-        if kind == STATIC:
-            layout.described.append((f"argument {name}", value))
-            key_parts.append((STATIC, static_key(value)))
-            return (STATIC, value)
-        target = kw_inputs if group == "kw" else (donated if group == "donated" else kept)
-        index = name if group == "kw" else len(target)
-        if kind == DYNAMIC:
-            _store(target, index, value)
-            key_parts.append((DYNAMIC,))
-            return (DYNAMIC, group, index)
-        treedef, kinds = detail
-        leaves = jtu.tree_leaves(value, is_leaf=is_state)
-        specs, dyn_leaves, leaf_key = [], [], []
-        for j, (leaf, leaf_kind) in enumerate(zip(leaves, kinds)):
-            if leaf_kind == OBJECT:
-                roots.append((f"arg {name}[{j}]", leaf, None))
-                specs.append((OBJECT, len(roots) - 1))
-                leaf_key.append((OBJECT,))
-            elif leaf_kind == STATIC:
-                specs.append((STATIC, leaf))
-                leaf_key.append((STATIC, static_key(leaf)))
-                layout.described.append((f"argument {name} leaf {j}", leaf))
-            else:
-                specs.append((DYNAMIC, len(dyn_leaves)))
-                dyn_leaves.append(leaf)
-                leaf_key.append((DYNAMIC,))
-        _store(target, index, dyn_leaves)
-        key_parts.append((TREE, treedef, tuple(leaf_key)))
-        return (TREE, treedef, specs, group, index)
-
-    for i, value in enumerate(args):
-        group = "donated" if i in donate_argnums else "kept"
-        layout.positional.append(add(i, value, i in static_argnums, group))
-    for name in sorted(kwargs):
-        layout.keyword.append((name, add(name, kwargs[name], name in static_argnames, "kw")))
-    layout.key = (len(args), tuple(sorted(kwargs)), tuple(key_parts))
-    return layout, roots, (kept, donated, kw_inputs)
-
-
-def _store(target: Any, index: Any, value: Any) -> None:
-    if isinstance(target, dict):
-        target[index] = value
-    else:
-        target.append(value)
-
-
-def rebuild_arguments(layout: Layout, objects: list, kept, donated, kw_inputs):
-    """The inverse of :func:`build_layout`: the arguments to call the function with."""
-
-    def make(spec: tuple) -> Any:
-        kind = spec[0]
-        if kind == STATIC:
-            return spec[1]
-        if kind == OBJECT:
-            return objects[spec[1]]
-        group, index = spec[-2], spec[-1]
-        source = kw_inputs if group == "kw" else (donated if group == "donated" else kept)
-        if kind == DYNAMIC:
-            return source[index]
-        _, treedef, specs, _, _ = spec
-        dyn = source[index]
-        leaves = [
-            leaf[1] if leaf[0] == STATIC else objects[leaf[1]] if leaf[0] == OBJECT else dyn[leaf[1]]
-            for leaf in specs
-        ]
-        return jtu.tree_unflatten(treedef, leaves)
-
-    args = tuple(make(spec) for spec in layout.positional)
-    kwargs = {name: make(spec) for name, spec in layout.keyword}
-    return args, kwargs
 
 
 class Entry:
     """One compiled function, shared by every call whose structure matches."""
 
-    __slots__ = (
-        "layout", "full_key", "extra_refs", "array_refs", "read_idx", "write_idx", "n_rw",
-        "compiled", "compact", "binding", "described", "__weakref__",
-    )
+    __slots__ = ("layout", "layout_objects", "captures", "extras", "identity_refs", "full_key",
+                 "read_idx", "write_idx", "n_rw", "compiled", "described", "__weakref__")
+
+
+def _ref(obj: Any, callback: Callable | None = None) -> Callable[[], Any]:
+    """A weak reference when Python allows one, else a strong one."""
+    try:
+        return weakref.ref(obj, callback) if callback else weakref.ref(obj)
+    except TypeError:
+        return lambda: obj
 
 
 class Plan:
-    """An entry bound to live objects: what the fast path reuses."""
+    """An entry bound to live objects: what the fast path checks and runs.
+
+    Holds objects only weakly; Variables (which do not keep their owners
+    alive) strongly. :meth:`gather` is the fast path's test and collection
+    in one pass; :meth:`run` gathers the Variables, calls, and writes back.
+    """
 
     __slots__ = (
-        "entry", "version", "nargs", "kw_keys", "objects", "statics", "kept_pos",
-        "donated_pos", "kw_dynamic", "kw_statics", "simple", "watch", "plain", "root_refs",
-        "rw_vars", "ro_vars", "read_vars", "write_vars", "check", "run", "__weakref__",
+        "entry", "owner", "nargs", "kw_order", "kw_set", "identities", "values", "types",
+        "kept_pos", "donated_pos", "trees", "stamps", "captures", "plain", "root_refs",
+        "static_refs", "rw_vars", "ro_vars", "read_vars", "write_vars", "read_ids", "write_ids",
+        "__weakref__",
     )
 
-    def still_valid_slow_checks(self) -> bool:
-        """The rarely needed checks: rebound globals, changed plain objects."""
-        for reread, obj in self.watch:
-            if reread() is not obj:
-                return False
+    # -- the hot path ---------------------------------------------------------------
+    def gather(self, args: tuple, kwargs: dict) -> tuple[list, list] | None:
+        """This call's dynamic inputs ``(kept, donated)`` if the plan applies, else None."""
+        if len(args) != self.nargs:
+            return None
+        if kwargs or self.kw_order:
+            if kwargs.keys() != self.kw_set:
+                return None
+            args = (*args, *[kwargs[k] for k in self.kw_order])
+        for i, ref in self.identities:
+            if args[i] is not ref():
+                return None
+        for i, kind in self.types:
+            if type(args[i]) is not kind:
+                return None
+        for i, value in self.values:
+            arg = args[i]
+            if arg is not value and not (type(arg) is type(value) and arg == value):
+                return None
+        for stamp, count in self.stamps:
+            if stamp.count != count:
+                return None
+        for capture, ref in self.captures:
+            if capture.resolve() is not ref():
+                return None
         for ref, snapshot in self.plain:
             obj = ref()
-            if obj is None:
-                return False
-            values = tuple(obj.__dict__.values())
-            if len(values) != len(snapshot) or any(a is not b for a, b in zip(values, snapshot)):
-                return False
-        return True
+            if obj is None or not _same_attributes(obj, snapshot):
+                return None
+        kept = [args[i] for i in self.kept_pos]
+        for i, treedef, identities, types, values, dynamic in self.trees:
+            leaves, found = jtu.tree_flatten(args[i], is_leaf=is_state)
+            if found != treedef:
+                return None
+            for j, ref in identities:
+                if leaves[j] is not ref():
+                    return None
+            for j, kind in types:
+                if type(leaves[j]) is not kind:
+                    return None
+            for j, value in values:
+                leaf = leaves[j]
+                if leaf is not value and not (type(leaf) is type(value) and leaf == value):
+                    return None
+            kept += [leaves[j] for j in dynamic]
+        return kept, [args[i] for i in self.donated_pos]
+
+    def run(self, kept: list, donated: list) -> Any:
+        """Gather the Variables' values, call the compiled function, write back."""
+        thread = THREAD
+        if thread.frames:
+            return self._run_nested(kept, donated)
+        previous, thread.binding = thread.binding, self
+        try:
+            out, new = self.entry.compiled([v._value for v in self.rw_vars],
+                                           [v._value for v in self.ro_vars], donated, kept)
+        except jax.errors.UnexpectedTracerError as error:
+            raise _escaped_write_error(self) from error
+        finally:
+            thread.binding = previous
+        if new and isinstance(new[0], _Tracer):
+            raise _foreign_trace_error(self)
+        for var, value in zip(self.write_vars, new):
+            var._value = value
+        return out
+
+    def _run_nested(self, kept: list, donated: list) -> Any:
+        # Inside an enclosing transform: its frames hold the current values,
+        # and the writes go to its innermost frame.
+        thread = THREAD
+        frame = thread.frames[-1]
+        frame.note(self.read_vars, ())
+        previous, thread.binding = thread.binding, self
+        try:
+            out, new = self.entry.compiled([lookup(v) for v in self.rw_vars],
+                                           [lookup(v) for v in self.ro_vars], donated, kept)
+        finally:
+            thread.binding = previous
+        for var, value in zip(self.write_vars, new):
+            frame.write(var, value)
+        return out
+
+    # -- used while JAX traces ---------------------------------------------------------
+    def arguments(self, kept: list, donated: list) -> tuple[tuple, dict]:
+        objects = [ref() for ref in self.root_refs[: self.entry.layout_objects]]
+        statics = [ref() for ref in self.static_refs]
+        return self.entry.layout.rebuild(objects, statics, kept, donated)
+
+    def plain_objects(self) -> list:
+        return [ref() for ref, _ in self.plain]
+
+    def as_planned(self, frame: TraceFrame) -> bool:
+        """Reads within the inputs; writes within the outputs; outputs without an
+        input (write-only Variables) actually written, else their stale value
+        would be returned."""
+        if any(key not in self.read_ids for key in frame.reads):
+            return False
+        if any(key not in self.write_ids for key in frame.writes):
+            return False
+        return all(id(v) in frame.writes or id(v) in self.read_ids for v in self.write_vars)
+
+    def root_ids(self) -> tuple:
+        return tuple(id(ref()) for ref in self.root_refs)
+
+
+def _same_attributes(obj: Any, snapshot: tuple) -> bool:
+    values = tuple(obj.__dict__.values())
+    return len(values) == len(snapshot) and all(a is b for a, b in zip(values, snapshot))
+
+
+def _foreign_trace_error(plan: Plan) -> MathError:
+    names = ", ".join(v.label for v in plan.write_vars[:5])
+    return MathError(
+        f"{plan.owner}: called inside a JAX transform that is not brainobj's (jax.jit, "
+        f"jax.lax.scan, jax.vmap, ...), where it would write traced values into {names}. "
+        "Nothing was changed. Use brainobj's transforms for the enclosing function too "
+        "(bm.jit, bm.for_loop, bm.vmap, bm.grad), which carry the Variables' state."
+    )
+
+
+def _escaped_write_error(plan: Plan) -> MathError:
+    names = ", ".join(v.label for v in plan.write_vars[:5]) or "a Variable"
+    return MathError(
+        f"{plan.owner}: a Variable ({names}) was written inside a JAX transform nested in "
+        "it that is not brainobj's (jax.jit, jax.lax.scan, jax.lax.fori_loop, jax.vmap, "
+        "...), so its new value is a tracer of that inner transform. Nothing was changed. "
+        "Use bm.jit / bm.for_loop / bm.while_loop / bm.vmap inside instead, or return the "
+        "value from the inner function and assign it outside."
+    )
+
+
+class _GuardPlain:
+    """Refuse attribute writes to a plain ``self`` during a trace, undoing them."""
+
+    def __init__(self, objects: list, owner: str) -> None:
+        self.saved = [(obj, dict(obj.__dict__)) for obj in objects if obj is not None]
+        self.owner = owner
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, tb) -> None:
+        for obj, before in self.saved:
+            now = obj.__dict__
+            changed = [k for k in set(now) | set(before)
+                       if k not in before or k not in now or now[k] is not before[k]]
+            if changed:
+                now.clear()
+                now.update(before)
+                if kind is None:
+                    attr = sorted(changed)[0]
+                    raise MathError(
+                        f"{type(obj).__name__}.{attr}: cannot assign an attribute of `self` "
+                        f"inside {self.owner}; the change would happen once, at compile time, "
+                        "and could leak a tracer. Keep state that changes in a bm.Variable "
+                        f"(`self.{attr} = bm.Variable(...)` in __init__, then "
+                        f"`self.{attr}.value = ...`). The attribute was left unchanged."
+                    )
 
 
 class Planner:
@@ -208,6 +262,7 @@ class Planner:
         self.inline = inline
         self.plain_self = plain_self
         self.entries: dict[Any, list[Entry]] = {}
+        self.lock = threading.RLock()  # guards entries and the counters below
         self.compiles = 0
         self.warned = False
         self.last_described: list | None = None
@@ -216,169 +271,163 @@ class Planner:
     def owner(self) -> str:
         return f"bm.jit({self.name})"
 
-    # -- planning -------------------------------------------------------------
+    # -- planning -----------------------------------------------------------------------
     def prepare(self, args: tuple, kwargs: dict, widen: Entry | None = None) -> Plan:
-        layout, arg_roots, inputs = build_layout(
-            args, kwargs, self.static_argnums, self.static_argnames, self.donate_argnums,
-            self.plain_self)
-        # A plain (non-BrainPyObject) `self` is walked like an object and its
-        # attributes are re-checked by identity on every call.
-        plain = [args[0]] if self.plain_self and arg_roots and arg_roots[0][2] == 0 and not is_state(args[0]) else []
-        roots = [(label, obj) for label, obj, _ in arg_roots]
-        root_ids = {id(obj) for _, obj in roots}
-        watch = []
-        for label, obj, reread in referenced_objects(self.fun):
-            watch.append((reread, obj))
-            if id(obj) not in root_ids:
-                root_ids.add(id(obj))
-                roots.append((label, obj))
-        found = structure(roots)
-        key = (layout.key, found.key, tuple(id(o) for _, o in roots[len(arg_roots):]))
+        layout, values = read_arguments(args, kwargs, self.static_argnums, self.static_argnames,
+                                        self.donate_argnums, self.plain_self)
+        walks: dict[tuple, Structure] = {}
 
-        entry, full = self._lookup(key, roots)
-        if entry is None or widen is not None:
-            entry, full = self._compile_entry(key, layout, roots, args, kwargs, inputs, widen)
-        plan = self._bind(entry, full, layout, args, kwargs, arg_roots, roots, watch, plain)
-        return plan, inputs
+        def walk(roots: list) -> Structure:
+            key = tuple(id(obj) for _, obj in roots)
+            if key not in walks:
+                walks[key] = structure(roots)
+            return walks[key]
 
-    def _lookup(self, key: Any, roots: list):
-        for entry in self.entries.get(key, ()):
-            extras = [ref() for ref in entry.extra_refs]
-            if any(e is None for e in extras) or any(ref() is None for ref in entry.array_refs):
+        arg_roots = [(f"<arg {i}>", obj) for i, obj in enumerate(values.objects)]
+        with self.lock:
+            candidates = list(self.entries.get(layout.key, ()))
+        for entry in candidates:
+            if entry is widen:
                 continue
-            full = structure(roots + [(f"<free {i}>", e) for i, e in enumerate(extras)])
-            if full.key == entry.full_key:
-                return entry, full
-        return None, None
+            roots = _entry_roots(entry, arg_roots)
+            if roots is not None:
+                found = walk(roots)
+                if found.key == entry.full_key:
+                    return self._bind(entry, found, layout, values, roots)
+        entry, found, roots = self._compile_entry(layout, values, arg_roots, walk, widen)
+        return self._bind(entry, found, layout, values, roots)
 
-    def _compile_entry(self, key, layout, roots, args, kwargs, inputs, widen):
-        objects = [obj for _, obj in roots]
-        reads, writes = self._discover(layout, objects, inputs)
+    def _compile_entry(self, layout: CallLayout, values, arg_roots: list, walk, widen):
+        reads, writes = self._discover(layout, values)
         if widen is not None:
-            old = widen.binding
-            reads = _union(reads, old.read_vars, old.write_vars, writes)
-            writes = _union(writes, old.write_vars)
-        known = {id(v) for v in structure(roots).variables}
-        extras, extra_ids = [], set()
-        for var in _union(reads, writes):
-            if id(var) not in known:
-                owner = top_owner(var)
-                if id(owner) not in extra_ids and id(owner) not in {id(o) for o in objects}:
-                    extra_ids.add(id(owner))
-                    extras.append(owner)
-        full = structure(roots + [(f"<free {i}>", e) for i, e in enumerate(extras)])
-        position = {id(v): i for i, v in reversed(list(enumerate(full.variables)))}
-        # A Variable's recorded owner may have let go of it (moved to another
-        # object, or a copy's stale back-reference): track the Variable itself.
-        strays = [v for v in _union(reads, writes) if id(v) not in position]
+            old = _bound_variables(widen, arg_roots)
+            if old is not None:
+                reads = _union(reads, old[0], old[1], writes)
+                writes = _union(writes, old[1])
+        touched = _union(reads, writes)
+        covered = {id(v) for v in walk(arg_roots).variables}
+        outside = [v for v in touched if id(v) not in covered]
+        captures, extras = self._reach(outside, arg_roots)
+        roots = (arg_roots + [(c.label, obj) for c, obj in captures]
+                 + [(f"<pinned {i}>", obj) for i, obj in enumerate(extras)])
+        found = walk(roots)
+        position = _positions(found)
+        # A Variable whose recorded owner let go of it (moved to another
+        # object, or a copy's stale back-reference) is pinned itself.
+        strays = [v for v in touched if id(v) not in position]
         if strays:
-            extras.extend(strays)
-            full = structure(roots + [(f"<free {i}>", e) for i, e in enumerate(extras)])
-            position = {id(v): i for i, v in reversed(list(enumerate(full.variables)))}
+            extras += strays
+            roots += [(f"<pinned {len(extras) - len(strays) + i}>", v) for i, v in enumerate(strays)]
+            found = walk(roots)
+            position = _positions(found)
         write_ids = {id(v) for v in writes}
         rw = [position[id(v)] for v in reads if id(v) in write_ids]
         ro = [position[id(v)] for v in reads if id(v) not in write_ids]
 
         entry = Entry()
         entry.layout = layout
-        entry.full_key = full.key
+        entry.layout_objects = len(arg_roots)
+        entry.captures = [c for c, _ in captures]
+        entry.full_key = found.key
         entry.read_idx = rw + ro
         entry.n_rw = len(rw)
         entry.write_idx = [position[id(v)] for v in writes]
-        entry.binding = None
-        entry.described = layout.described + list(zip(full.paths, full.shown))
-        entry.extra_refs = [make_ref(e, lambda _, k=key: self._evict(k)) for e in extras]
-        # Array attributes are compiled in as constants and keyed by id: a
-        # dead array's id may be reused, so the entry must not outlive it.
-        entry.array_refs = [make_ref(a, lambda _, k=key: self._evict(k)) for a in full.arrays]
-        entry.compact = not (self.donate_vars or self.donate_argnums or layout.keyword)
+        entry.described = layout.described + found.described()
+        key = layout.key
+        evict = functools.partial(_evict, weakref.ref(self), key, weakref.ref(entry))
+        # Pinned objects, and values keyed by identity (array attributes
+        # compiled in as constants, functions): the entry dies with them.
+        entry.extras = [_ref(obj, evict) for obj in extras]
+        entry.identity_refs = [_ref(obj, evict) for obj in found.identities]
         entry.compiled = self._make_compiled(entry)
+        with self.lock:
+            bucket = self.entries.setdefault(key, [])
+            if widen is not None and widen in bucket:
+                bucket.remove(widen)
+            bucket.append(entry)
+            self._count_compile(entry)
+        return entry, found, roots
 
-        bucket = self.entries.setdefault(key, [])
-        if widen is not None and widen in bucket:
-            bucket.remove(widen)
-        bucket.append(entry)
-        self._count_compile(entry)
-        return entry, full
+    def _reach(self, outside: list, arg_roots: list) -> tuple[list, list]:
+        """How the function reaches the Variables outside its arguments: through
+        a capture path where one leads to them (or to an object holding them),
+        else pinned (their outermost owner, by identity)."""
+        if not outside:
+            return [], []
+        arg_ids = {id(obj) for _, obj in arg_roots}
+        captured = {id(obj): (capture, obj) for capture, obj in find_captures(self.fun)
+                    if id(obj) not in arg_ids}
+        chosen: dict[int, tuple[Capture, Any]] = {}
+        extras: dict[int, Any] = {}
+        for var in outside:
+            chain = _owners(var)
+            hit = next((captured[id(o)] for o in reversed(chain) if id(o) in captured), None)
+            if hit is not None:
+                chosen.setdefault(id(hit[1]), hit)
+            else:
+                top = chain[-1]
+                if id(top) not in arg_ids:
+                    extras.setdefault(id(top), top)
+        return list(chosen.values()), list(extras.values())
 
-    def _discover(self, layout, objects, inputs):
-        def run(kept, donated, kw_inputs):
-            call_args, call_kwargs = rebuild_arguments(layout, objects, kept, donated, kw_inputs)
-            return self.fun(*call_args, **call_kwargs)
+    def _discover(self, layout: CallLayout, values) -> tuple[list, list]:
+        """Which Variables the function reads and writes, run abstractly."""
+        fun, owner = self.fun, self.owner
+        plain = [values.objects[0]] if self.plain_self and values.objects and not is_state(values.objects[0]) else []
 
-        reads, writes, _ = discover(run, inputs, {}, self.owner)
-        return reads, writes
+        def run(kept, donated):
+            args, kwargs = layout.rebuild(values.objects, values.statics, kept, donated)
+            with _GuardPlain(plain, owner), tracing(owner) as frame:
+                values_only(fun(*args, **kwargs), owner)
+                return list(frame.reads.values()), list(frame.writes.values())
+
+        found: list = []
+        jax.eval_shape(lambda k, d: found.append(run(k, d)), values.kept, values.donated)
+        return found[0]
 
     def _make_compiled(self, entry: Entry):
         fun, owner = self.fun, self.owner
 
-        def pure(rw_values, ro_values, donated, kept, kw_inputs):
-            plan = entry.binding
-            if any(is_state(leaf) for leaf in jtu.tree_leaves((donated, kept, kw_inputs), is_leaf=is_state)):
-                raise Replan()  # an object arrived in an array slot: plan again
-            objects = [ref() for ref in plan.root_refs]
-            args, kwargs = rebuild_arguments(entry.layout, objects, kept, donated, kw_inputs)
-            return call_with_state(fun, args, kwargs, plan.read_vars,
-                                   list(rw_values) + list(ro_values), plan.write_vars, owner)
+        def pure(rw_values, ro_values, donated, kept):
+            plan = THREAD.binding
+            args, kwargs = plan.arguments(kept, donated)
+            bind = zip(plan.read_vars, [*rw_values, *ro_values])
+            with _GuardPlain(plan.plain_objects(), owner), tracing(owner, bind) as frame:
+                out = values_only(fun(*args, **kwargs), owner)
+                if not plan.as_planned(frame):
+                    raise Replan()
+                new = [lookup(v) for v in plan.write_vars]
+            return out, new
 
-        if entry.compact:
-            # The common case gets two arguments: fewer pytrees for JAX's
-            # dispatch to flatten on every call.
-            return jax.jit(lambda values, kept: pure(values, (), (), kept, {}), inline=self.inline)
+        pure.__name__ = pure.__qualname__ = getattr(fun, "__name__", "pure")
         donate = ((0,) if self.donate_vars else ()) + ((2,) if self.donate_argnums else ())
         return jax.jit(pure, donate_argnums=donate, inline=self.inline)
 
-    def _bind(self, entry, full, layout, args, kwargs, arg_roots, roots, watch, plain) -> Plan:
+    def _bind(self, entry: Entry, found: Structure, layout: CallLayout, values, roots: list) -> Plan:
         plan = Plan()
         plan.entry = entry
-        plan.version = STRUCTURE.version
-        plan.nargs = len(args)
-        plan.kw_keys = set(kwargs)
-        variables = full.variables
+        plan.owner = self.owner
+        plan.nargs = layout.nargs
+        plan.kw_order = layout.kw_order
+        plan.kw_set = frozenset(layout.kw_order)
+        variables = found.variables
         plan.read_vars = [variables[i] for i in entry.read_idx]
         plan.rw_vars = plan.read_vars[: entry.n_rw]
         plan.ro_vars = plan.read_vars[entry.n_rw:]
         plan.write_vars = [variables[i] for i in entry.write_idx]
-        plan.root_refs = [make_ref(obj) for _, obj in roots]
-        # When an argument object dies, forget the plan: it holds its Variables.
-        forget = functools.partial(_forget_plan, weakref.ref(plan), self.forget_plan)
-        plan.objects = [(pos, make_ref(obj, forget)) for _, obj, pos in arg_roots if pos is not None]
-        positional = list(enumerate(layout.positional))
-        plan.statics = [(i, spec[1]) for i, spec in positional if spec[0] == STATIC]
-        plan.kw_statics = [(name, spec[1]) for name, spec in layout.keyword if spec[0] == STATIC]
-        plan.statics += plan.kw_statics
-        plan.kw_dynamic = [name for name, spec in layout.keyword if spec[0] == DYNAMIC]
-        plan.kept_pos = [i for i, spec in positional if spec[0] == DYNAMIC and spec[1] == "kept"]
-        plan.donated_pos = [i for i, spec in positional if spec[0] == DYNAMIC and spec[1] == "donated"]
-        # The fast path handles top-level arguments only; pytrees holding
-        # objects, and objects passed by keyword, are re-planned every call.
-        plan.simple = all(spec[0] != TREE for spec in layout.positional) and all(
-            spec[0] in (STATIC, DYNAMIC) for _, spec in layout.keyword)
-        plan.watch = watch
-        plan.plain = [(make_ref(obj), tuple(obj.__dict__.values())) for obj in plain]
-        from ._jit import make_check, make_run
-
-        plan.check = make_check(plan)
-        plan.run = make_run(plan)
+        plan.read_ids = frozenset(id(v) for v in plan.read_vars)
+        plan.write_ids = frozenset(id(v) for v in plan.write_vars)
+        plan.stamps = found.stamps
+        plan.root_refs = [_ref(obj) for _, obj in roots]
+        plan.static_refs = [_ref_static(v) for v in values.statics]
+        n_args = entry.layout_objects
+        plan.captures = [(c, _ref(obj)) for c, (_, obj) in zip(entry.captures, roots[n_args:])]
+        plain = values.objects[:1] if self.plain_self and values.objects and not is_state(values.objects[0]) else []
+        plan.plain = [(_ref(obj), tuple(obj.__dict__.values())) for obj in plain]
+        _fill_checks(plan, layout, values)
         return plan
 
-    def forget_plan(self, plan: Plan) -> None:
-        """Drop every reference to ``plan`` (set by the owning JitFunction)."""
-        if plan.entry.binding is plan:
-            plan.entry.binding = None
-
-    def _evict(self, key: Any) -> None:
-        bucket = self.entries.get(key)
-        if bucket is None:
-            return
-        bucket[:] = [
-            e for e in bucket
-            if all(ref() is not None for ref in e.extra_refs + e.array_refs)
-        ]
-        if not bucket:
-            del self.entries[key]
-
-    # -- warnings ---------------------------------------------------------------
+    # -- warnings --------------------------------------------------------------------------
     def _count_compile(self, entry: Entry) -> None:
         self.compiles += 1
         previous, self.last_described = self.last_described, entry.described
@@ -393,31 +442,139 @@ class Planner:
             f"changing between calls; last change: {changes}. Values that change between "
             "calls should live in Variables or be passed as array arguments.",
             RetraceWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
     def cache_size(self) -> int:
-        return sum(len(bucket) for bucket in self.entries.values())
+        with self.lock:
+            return sum(len(bucket) for bucket in self.entries.values())
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.compiles = 0
+            self.warned = False
+            self.last_described = None
+
+
+def _ref_static(value: Any) -> Callable[[], Any]:
+    """Static values compared by identity are held weakly (a model passed
+    through ``static_argnums`` must not be kept alive by the plan)."""
+    if isinstance(canonical(value), ByIdentity):
+        return _ref(value)
+    return lambda: value
+
+
+def _fill_checks(plan: Plan, layout: CallLayout, values) -> None:
+    """The per-slot tests of :meth:`Plan.gather`, from this call's values."""
+    objects, statics, kept = iter(values.objects), iter(values.statics), iter(values.kept)
+    donated = iter(values.donated)
+    identities, types, value_checks, kept_pos, donated_pos, trees = [], [], [], [], [], []
+
+    def static_check(store_id: list, store_value: list, index: int, value: Any) -> None:
+        if isinstance(canonical(value), ByIdentity):
+            store_id.append((index, _ref(value)))
+        else:
+            store_value.append((index, value))
+
+    pending = []
+    for i, spec in enumerate(layout.slots):
+        kind = spec[0]
+        if kind is OBJECT:
+            identities.append((i, _ref(next(objects))))
+        elif kind is STATIC:
+            static_check(identities, value_checks, i, next(statics))
+        elif kind is TREE:
+            pending.append((i, spec))
+        else:
+            value = next(donated) if spec[1] == "donated" else next(kept)
+            types.append((i, type(value)))
+            (donated_pos if spec[1] == "donated" else kept_pos).append(i)
+    for i, (_, treedef, kinds) in pending:
+        leaf_ids, leaf_types, leaf_values, dynamic = [], [], [], []
+        for j, k in enumerate(kinds):
+            if k is OBJECT:
+                leaf_ids.append((j, _ref(next(objects))))
+            elif k is STATIC:
+                static_check(leaf_ids, leaf_values, j, next(statics))
+            else:
+                leaf_types.append((j, type(next(kept))))
+                dynamic.append(j)
+        trees.append((i, treedef, leaf_ids, leaf_types, leaf_values, dynamic))
+    plan.identities, plan.types, plan.values = identities, types, value_checks
+    plan.kept_pos, plan.donated_pos, plan.trees = kept_pos, donated_pos, trees
+
+
+def _entry_roots(entry: Entry, arg_roots: list) -> list | None:
+    """The roots an entry would have for this call: captures resolved now,
+    pinned objects alive. ``None`` when a capture leads nowhere."""
+    roots = list(arg_roots)
+    for capture in entry.captures:
+        obj = capture.resolve()
+        if not is_state(obj):
+            return None
+        roots.append((capture.label, obj))
+    for i, ref in enumerate(entry.extras):
+        obj = ref()
+        if obj is None:
+            return None
+        roots.append((f"<pinned {i}>", obj))
+    return roots
+
+
+def _bound_variables(entry: Entry, arg_roots: list) -> tuple[list, list] | None:
+    roots = _entry_roots(entry, arg_roots)
+    if roots is None:
+        return None
+    variables = structure(roots).variables
+    return ([variables[i] for i in entry.read_idx], [variables[i] for i in entry.write_idx])
+
+
+def _positions(found: Structure) -> dict[int, int]:
+    position: dict[int, int] = {}
+    for i, var in enumerate(found.variables):
+        position.setdefault(id(var), i)
+    return position
+
+
+def _owners(var: Any) -> list:
+    """``var``, its owner, the owner's parent, ... up to the outermost."""
+    chain = [var]
+    owner_ref = var._owner
+    node = owner_ref() if owner_ref is not None else None
+    seen = {id(var)}
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        chain.append(node)
+        parent_ref = node.__dict__.get("_parent")
+        node = parent_ref() if parent_ref is not None else None
+    return chain
+
+
+def _evict(planner_ref, key, entry_ref, _dead=None) -> None:
+    planner, entry = planner_ref(), entry_ref()
+    if planner is None or entry is None:
+        return
+    with planner.lock:
+        bucket = planner.entries.get(key)
+        if bucket is not None and entry in bucket:
+            bucket.remove(entry)
+            if not bucket:
+                del planner.entries[key]
 
 
 def describe_changes(before: list, after: list, limit: int = 3) -> str:
-    """Readable differences between two ``(path, value)`` descriptions."""
-    old = dict(before)
+    """Readable differences between two ``(path, text, key)`` descriptions."""
+    old = {path: (text, part) for path, text, part in before}
     changes = []
-    for path, value in after:
+    for path, text, part in after:
         if path not in old:
             changes.append(f"{path} added")
-        elif static_key(old[path]) != static_key(value):
-            changes.append(f"{path}: {old[path]!r} -> {value!r}")
-    new_paths = {path for path, _ in after}
-    changes += [f"{path} removed" for path, _ in before if path not in new_paths]
+        elif old[path][1] != part:
+            changes.append(f"{path}: {old[path][0]} -> {text}")
+    new_paths = {path for path, _, _ in after}
+    changes += [f"{path} removed" for path, _, _ in before if path not in new_paths]
     return "; ".join(changes[:limit])
-
-
-def _forget_plan(plan_ref, forget, _dead_ref) -> None:
-    plan = plan_ref()
-    if plan is not None:
-        forget(plan)
 
 
 def _union(*groups) -> list:

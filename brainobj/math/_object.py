@@ -7,32 +7,42 @@ created. Its attributes split in two:
   any of them -- the pytree children;
 * static: everything else -- the pytree's auxiliary data, compared by value.
 
-Every object has a unique ``name`` (class name + per-class counter unless
-``name=`` is given), assigned in ``__new__`` so subclasses need not call
+Every object has a unique ``name`` (class name + per-class counter unless a
+``name`` is given to the constructor, by keyword or by position), claimed
+by the metaclass before ``__init__`` runs, so subclasses need not call
 ``super().__init__()``.
 
-Setting an attribute bumps the global structure version (so cached transform
-plans are re-checked) and, inside a transform, is refused unless the object
-was created inside that same trace: state must live in Variables.
+Setting an attribute bumps the object's stamp (so plans built for it are
+re-checked, and only those) and, inside a transform, is refused unless the
+object was created inside that same trace: state must live in Variables.
 """
 
 from __future__ import annotations
 
+import inspect
 import itertools
+import threading
 import weakref
 from collections import defaultdict
 from typing import Any, Iterable
 
+import equinox as eqx
 import jax
 import jax.tree_util as jtu
-import numpy as np
 
 from ._collector import Collector
-from ._containers import ObservedDict, ObservedList, observe, register_dict_type, register_list_type
-from ._graph import INTERNAL_ATTRS, collect, is_container, iter_state
-from ._state import FUNCTIONAL_COPY, TRACE_FRAMES, bump_structure_version
-from ._static import canonical
-from ._variable import MathError, TrainVar, Variable
+from ._containers import (
+    ObservedDict, ObservedList, Stamp, born_token, is_temporary, observe, register_dict_type,
+    register_list_type, touch,
+)
+from ._errors import MathError
+from ._graph import INTERNAL_ATTRS, GraphNode, check_acyclic, collect, is_container, iter_state
+from ._keys import canonical
+from ._state_dict import load_state_dict, state_dict
+from ._tracing import THREAD
+from ._variable import COPY, TrainVar, Variable
+
+_Tracer = jax.core.Tracer
 
 __all__ = ["BrainPyObject", "NodeList", "NodeDict"]
 
@@ -41,9 +51,15 @@ __all__ = ["BrainPyObject", "NodeList", "NodeDict"]
 
 _NAMES: "weakref.WeakValueDictionary[str, BrainPyObject]" = weakref.WeakValueDictionary()
 _COUNTERS: defaultdict[str, itertools.count] = defaultdict(itertools.count)
+_NAMES_LOCK = threading.Lock()  # claiming is check-then-set: one thread at a time
 
 
 def _claim_name(obj: "BrainPyObject", name: Any) -> str:
+    with _NAMES_LOCK:
+        return _claim_name_locked(obj, name)
+
+
+def _claim_name_locked(obj: "BrainPyObject", name: Any) -> str:
     if name is None:
         prefix = type(obj).__name__
         while True:
@@ -67,7 +83,7 @@ def _claim_name(obj: "BrainPyObject", name: Any) -> str:
 # -- pytree registration ---------------------------------------------------------
 
 def _is_dynamic(value: Any) -> bool:
-    if isinstance(value, (Variable, BrainPyObject, jax.Array, np.ndarray)):
+    if isinstance(value, (Variable, BrainPyObject)) or eqx.is_array(value):
         return True
     if is_container(value):
         items = value.values() if isinstance(value, dict) else value
@@ -103,6 +119,7 @@ class _StaticPart:
 
 
 def _flatten_with_keys(obj: "BrainPyObject"):
+    check_acyclic(obj)
     children, dynamic, static, order = [], [], [], []
     # A copy rebuilt by unflatten keeps its original's split: tree_map and
     # eqx.partition put None/True/placeholders where arrays were, and those
@@ -126,25 +143,50 @@ def _flatten(obj: "BrainPyObject"):
 
 
 def _unflatten(cls: type, aux: _StaticPart, children: Iterable[Any]) -> "BrainPyObject":
-    # A rebuilt copy keeps its original's name and is not registered: it is a
-    # functional view (e.g. inside eqx.filter_jit), not a new model.
+    # A rebuilt copy keeps its original's name and is not registered. Built
+    # outside transforms from concrete Variables, it owns them (a target
+    # network made with tree_map); inside a trace it is a throw-away view.
     obj = object.__new__(cls)
     values = dict(aux.static)
     values.update(zip(aux.dynamic, children))
     d = obj.__dict__
     d["name"] = aux.name
-    d["_born"] = None
+    d["_born"] = born_token()
+    d["_parent"] = None
+    d["_stamp"] = Stamp()
     d["_dynamic"] = aux.dynamic
     for key in aux.order:
         d[key] = values[key]
+    if not THREAD.frames:
+        owner_ref = weakref.ref(obj)
+        for key in aux.dynamic:
+            for path, item in iter_state(d[key]):
+                if isinstance(item, Variable) and item._owner is None:
+                    item._label = f"{aux.name}.{'-'.join([key] + [str(k) for k in path])}"
+                    item._owner = owner_ref
     return obj
 
 
+def _init_parameters(cls: type) -> tuple[int | None, bool]:
+    """Where ``cls.__init__`` takes ``name``: (position after self, by keyword)."""
+    try:
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return None, True
+    position = None
+    for i, p in enumerate(parameters):
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name == "name":
+            position = i
+    return position, True
+
+
 class _ObjectMeta(type):
-    """Registers each ``BrainPyObject`` subclass as a pytree on creation."""
+    """Registers each ``BrainPyObject`` subclass as a pytree on creation, and
+    claims each new object's name before its ``__init__`` runs."""
 
     def __init__(cls, name, bases, namespace, **kwargs):
         super().__init__(name, bases, namespace, **kwargs)
+        cls._name_position = _init_parameters(cls)[0]
         jtu.register_pytree_with_keys(
             cls,
             _flatten_with_keys,
@@ -152,10 +194,21 @@ class _ObjectMeta(type):
             _flatten,
         )
 
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        name = kwargs.get("name")
+        position = cls._name_position
+        if name is None and position is not None and len(args) > position:
+            name = args[position]
+        obj = cls.__new__(cls, *args, **kwargs)
+        if isinstance(obj, cls):
+            obj.__dict__["name"] = _claim_name(obj, name if isinstance(name, str) else None)
+            obj.__init__(*args, **kwargs)
+        return obj
+
 
 # -- the base class --------------------------------------------------------------
 
-class BrainPyObject(metaclass=_ObjectMeta):
+class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
     """Base class for objects whose Variables brainobj's transforms manage.
 
     Subclasses store Variables, arrays, other objects and containers of them
@@ -179,12 +232,12 @@ class BrainPyObject(metaclass=_ObjectMeta):
     def __new__(cls, *args: Any, **kwargs: Any) -> "BrainPyObject":
         obj = object.__new__(cls)
         d = obj.__dict__
-        name = kwargs.get("name")
-        d["name"] = _claim_name(obj, name if isinstance(name, str) else None)
+        d["name"] = None  # claimed by the metaclass, or by __setstate__ for copies
         # The trace (if any) this object was created in: such a temporary
         # object may be modified freely inside that trace.
-        d["_born"] = TRACE_FRAMES[-1] if TRACE_FRAMES else None
+        d["_born"] = born_token()
         d["_parent"] = None
+        d["_stamp"] = Stamp()
         return obj
 
     def __init__(self, name: str | None = None) -> None:
@@ -194,7 +247,7 @@ class BrainPyObject(metaclass=_ObjectMeta):
     # -- attribute rules -----------------------------------------------------
     def __setattr__(self, attr: str, value: Any) -> None:
         d = self.__dict__
-        if TRACE_FRAMES and not self._is_temporary():
+        if THREAD.frames and not is_temporary(d.get("_born")):
             if d.get(attr, _MISSING) is value:
                 return  # `self.v += x` re-assigns the same Variable: nothing changed
             _refuse_assignment(self, attr, value)
@@ -205,43 +258,54 @@ class BrainPyObject(metaclass=_ObjectMeta):
                 if old is not None and _NAMES.get(old) is self:
                     del _NAMES[old]
             return
+        if isinstance(value, _Tracer) or (isinstance(value, Variable) and isinstance(value._value, _Tracer)):
+            raise MathError(
+                f"{self.name}.{attr}: cannot store a traced value on an object (inside a JAX "
+                "transform that is not brainobj's, such as jax.jit): it would outlive the "
+                "trace. Use bm.jit / bm.grad / bm.for_loop, or return the value and store it "
+                "outside."
+            )
         value = observe(value)
+        if isinstance(value, (ObservedList, ObservedDict)) and value._label is None:
+            value._label = f"{self.name}.{attr}"
         _adopt(self, attr, value)
         object.__setattr__(self, attr, value)
         d.pop("_dynamic", None)  # a rebuilt copy edited by hand: split by value again
-        bump_structure_version()
+        touch(d["_stamp"])
 
     def __delattr__(self, attr: str) -> None:
-        if TRACE_FRAMES and not self._is_temporary():
+        if THREAD.frames and not is_temporary(self.__dict__.get("_born")):
             raise MathError(
                 f"{self.name}.{attr}: cannot delete an attribute inside a brainobj transform."
             )
         object.__delattr__(self, attr)
         self.__dict__.pop("_dynamic", None)
-        bump_structure_version()
-
-    def _is_temporary(self) -> bool:
-        born = self.__dict__.get("_born")
-        return born is not None and any(born is frame for frame in TRACE_FRAMES)
+        touch(self.__dict__["_stamp"])
 
     # -- copy and pickle -----------------------------------------------------
-    # copy/deepcopy/pickle rebuild through ``__new__``, which claims a fresh
-    # unique name; the copied state must not overwrite it.
+    # copy/deepcopy/pickle rebuild through ``__new__`` and ``__setstate__``,
+    # which claims a fresh unique name; the copied state must not overwrite it.
     def __getstate__(self) -> dict:
+        if THREAD.frames and not is_temporary(self.__dict__.get("_born")):
+            raise MathError(
+                f"{self.name}: cannot copy or pickle an object inside a brainobj transform "
+                f"({THREAD.frames[-1].owner}); its Variables hold tracers there. Make copies "
+                "(a target network, say) outside transforms and update them in place."
+            )
         return {k: v for k, v in self.__dict__.items() if k not in INTERNAL_ATTRS}
 
     def __setstate__(self, state: dict) -> None:
         d = self.__dict__
+        if d.get("name") is None:
+            d["name"] = _claim_name(self, None)
         for attr, value in state.items():
             _adopt(self, attr, value)
             d[attr] = value
-        bump_structure_version()
+        touch(d["_stamp"])
 
     # -- checkpoints ---------------------------------------------------------
     def state_dict(self) -> dict:
         """Every Variable's value keyed by attribute path (``'l1.W'``), as numpy arrays."""
-        from ._state_dict import state_dict
-
         return state_dict(self)
 
     def load_state_dict(self, values: dict, strict: bool = True) -> Any:
@@ -251,8 +315,6 @@ class BrainPyObject(metaclass=_ObjectMeta):
         mis-shaped key, changing nothing, unless ``strict=False`` (then the
         matching keys are loaded and the rest reported).
         """
-        from ._state_dict import load_state_dict
-
         return load_state_dict(self, values, strict)
 
     # -- modes ---------------------------------------------------------------
@@ -315,7 +377,7 @@ _MISSING = object()
 
 
 def _refuse_assignment(obj: BrainPyObject, attr: str, value: Any) -> None:
-    frame = TRACE_FRAMES[-1]
+    frame = THREAD.frames[-1]
     if isinstance(value, Variable):
         what = "replace a Variable attribute"
     elif attr in obj.__dict__:
@@ -340,8 +402,8 @@ def _adopt(owner: BrainPyObject, attr: str, value: Any) -> None:
     parent_ref = None
     for path, item in iter_state(value):
         if isinstance(item, Variable):
-            # A functional copy stored on a live object becomes live state.
-            if item._owner is None or item._owner is FUNCTIONAL_COPY:
+            # A copy JAX made, stored on a live object, becomes live state.
+            if item._owner is None or item._owner is COPY:
                 suffix = "-".join([attr] + [str(k) for k in path])
                 item._label = f"{owner.name}.{suffix}"
                 parent_ref = parent_ref or weakref.ref(owner)

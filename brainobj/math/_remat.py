@@ -7,7 +7,8 @@ from typing import Any, Callable
 
 import jax
 
-from ._stateful import Carried, run_carried, split_dynamic
+from ._carry import Carried, run_carried
+from ._partition import partition
 
 __all__ = ["remat"]
 
@@ -33,7 +34,7 @@ def remat(fun: Callable, prevent_cse: bool = True, policy: Callable | None = Non
 
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:
-        dynamic, rebuild = split_dynamic((args, kwargs))
+        dynamic, rebuild = partition((args, kwargs))
 
         def call(carried: Carried):
             pure = carried.wrap(lambda dynamic: _call(fun, rebuild(dynamic)))

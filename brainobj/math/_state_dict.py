@@ -7,9 +7,9 @@ from typing import Any, Mapping, NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
+from ._errors import MathError
 from ._graph import collect
-from ._state import TRACE_FRAMES
-from ._variable import MathError
+from ._tracing import in_transform
 
 __all__ = ["state_dict", "load_state_dict", "LoadReport"]
 
@@ -49,7 +49,7 @@ def load_state_dict(obj: Any, values: Mapping[str, Any], strict: bool = True) ->
     changes. With ``strict=False`` the matching entries are loaded and the
     others reported in the returned :class:`LoadReport`.
     """
-    if TRACE_FRAMES:
+    if in_transform():
         raise MathError(f"{obj.name}: load a state dict outside transforms.")
     targets = _checkpointed(obj)
     missing = [k for k in targets if k not in values]

@@ -1,10 +1,21 @@
 """``Variable``: the mutable box that holds a model's state.
 
-A Variable holds one JAX array in ``_value``. Reading ``.value`` and writing
-``.value`` go through two small hooks: when a brainobj transform is tracing,
-the innermost :class:`~brainobj.math._state.TraceFrame` records the access so
-the transform knows which Variables are inputs and which are outputs. Outside
-transforms the hooks cost one truthiness test of a list.
+A Variable holds one concrete JAX array in ``_value`` (its *box*). Reading
+and writing ``.value`` go through two small hooks. Outside transforms they
+read and write the box (after one test of this thread's frame stack). While
+a brainobj transform traces in this thread, they go to the frames
+(:mod:`._tracing`): a read returns the value the transform bound (a tracer)
+and is recorded; a write is kept in the innermost frame and recorded. The box
+itself changes only when a transform assigns its results, so no tracer ever
+reaches it.
+
+JAX reaches Variables too: a Variable is a pytree whose one leaf is its value.
+Flattening it (``jax.tree.map``, ``jnp.where(v, ...)``, ``eqx.filter``) reads
+it through the same hook, so a transform sees those reads as well. A Variable
+that JAX *rebuilds* is a new box: a first-class copy when built from concrete
+arrays outside transforms (``jax.tree.map(lambda x: x, model)`` makes a model
+you can train), a throw-away value when it holds a tracer or is built inside
+a trace.
 """
 
 from __future__ import annotations
@@ -18,13 +29,29 @@ import jax.tree_util as jtu
 import numpy as np
 
 from ._containers import ObservedDict, ObservedList, register_dict_type, register_list_type
-from ._state import FUNCTIONAL_COPY, TRACE_FRAMES
+from ._errors import MathError
+from ._tracing import THREAD, lookup
 
-__all__ = ["MathError", "Variable", "TrainVar", "VarList", "VarDict"]
+__all__ = ["Variable", "TrainVar", "VarList", "VarDict", "COPY"]
 
 
-class MathError(ValueError):
-    """Raised for a misuse of brainobj's Variables, objects or transforms."""
+class _Copy:
+    """The ``_owner`` of a Variable JAX rebuilt around a traced (or no)
+    value: a throw-away value inside some trace, not state. Frames leave
+    its box alone, and it never becomes an input of a transform."""
+
+    __slots__ = ()
+
+    def __call__(self) -> None:  # like a dead weakref: no owning object
+        return None
+
+    def __repr__(self) -> str:
+        return "COPY"
+
+
+COPY = _Copy()
+
+_Tracer = jax.core.Tracer
 
 
 def _is_weak(x: Any) -> bool:
@@ -78,17 +105,21 @@ class Variable:
     __array_priority__ = 100
 
     def __init__(self, value: Any, dtype: Any = None) -> None:
-        if TRACE_FRAMES:
+        if THREAD.frames:
             raise MathError(
                 f"cannot create a {type(self).__name__} inside a brainobj transform "
-                f"({TRACE_FRAMES[-1].owner}): it would hold a tracer after the call. "
+                f"({THREAD.frames[-1].owner}): it would hold a tracer after the call. "
                 "Create it beforehand (e.g. in __init__) and assign its `.value` inside."
             )
         value = as_array(value)
         if dtype is not None:
             value = jnp.asarray(value, dtype=dtype)
-        if isinstance(value, jax.core.Tracer):
-            raise MathError("a Variable cannot be initialised with a traced value")
+        if isinstance(value, _Tracer):
+            raise MathError(
+                f"cannot create a {type(self).__name__} from a traced value (inside jax.jit, "
+                "jax.grad, ...): it would hold the tracer after the transform. Create it "
+                "outside, with a concrete array."
+            )
         self._value = _strong(value)
         self._label = None
         self._owner = None  # weakref to the first object that stored it
@@ -97,25 +128,52 @@ class Variable:
     @property
     def value(self) -> jax.Array:
         """The current array. Inside a transform, reading it is recorded."""
-        if TRACE_FRAMES:
-            TRACE_FRAMES[-1].record_read(self)
+        stack = THREAD.frames
+        if stack and self._owner is not COPY:
+            return stack[-1].read(self)
         return self._value
 
     @value.setter
     def value(self, new: Any) -> None:
         new = self._checked(new)
-        if TRACE_FRAMES:
-            TRACE_FRAMES[-1].record_write(self)
-        self._value = new
+        stack = THREAD.frames
+        if stack:
+            if self._owner is COPY:
+                self._value = new
+            else:
+                stack[-1].write(self, new)
+        elif isinstance(new, _Tracer):
+            raise MathError(
+                f"{self.label}: written inside a JAX transform that is not brainobj's "
+                "(jax.jit, jax.lax.scan, jax.lax.fori_loop, jax.vmap, jax.grad, shard_map, "
+                "pmap, ...): the Variable would keep a tracer. Use brainobj's transform "
+                "instead (bm.jit, bm.for_loop / bm.scan, bm.while_loop, bm.vmap, bm.grad), "
+                "or return the new value from the JAX function and assign it outside. "
+                "The Variable keeps its value."
+            )
+        else:
+            self._value = new
 
     def update(self, new: Any) -> None:
         """Same as ``self.value = new``."""
         self.value = new
 
+    def _current(self) -> Any:
+        """The value code in this thread sees, without recording a read."""
+        if THREAD.frames and self._owner is not COPY:
+            return lookup(self)
+        return self._value
+
     # -- copy and pickle ----------------------------------------------------
     # A copy belongs to no object yet: the object that stores it (or the
     # copied object's ``__setstate__``) labels it afresh.
     def __getstate__(self) -> dict:
+        if THREAD.frames and self._owner is not COPY:
+            raise MathError(
+                f"{self.label}: cannot copy or pickle a Variable inside a brainobj transform "
+                f"({THREAD.frames[-1].owner}); its value there is a tracer. Copy models "
+                "outside transforms (e.g. a target network made once, updated in place)."
+            )
         return {"value": self._value}
 
     def __setstate__(self, state: dict) -> None:
@@ -125,7 +183,7 @@ class Variable:
 
     def _checked(self, new: Any) -> Any:
         new = as_array(new)
-        current = self._value
+        current = self._current()
         if new.shape != current.shape:
             raise MathError(
                 f"{self.label}: expected shape {tuple(current.shape)}, got {tuple(new.shape)}. "
@@ -145,24 +203,26 @@ class Variable:
         """Where the Variable lives (``'Linear0.W'``) once an object owns it."""
         if self._label is not None:
             return self._label
-        return f"{type(self).__name__}(shape={tuple(self._value.shape)}, dtype={self._value.dtype})"
+        value = self._value
+        return (f"{type(self).__name__}(shape={tuple(getattr(value, 'shape', ()))}, "
+                f"dtype={getattr(value, 'dtype', None)})")
 
     # -- array-like behaviour -----------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return self._value.shape
+        return self._current().shape
 
     @property
     def dtype(self) -> Any:
-        return self._value.dtype
+        return self._current().dtype
 
     @property
     def ndim(self) -> int:
-        return self._value.ndim
+        return self._current().ndim
 
     @property
     def size(self) -> int:
-        return self._value.size
+        return self._current().size
 
     @property
     def T(self) -> jax.Array:
@@ -181,7 +241,7 @@ class Variable:
         return getattr(self.value, name)
 
     def __len__(self) -> int:
-        return len(self._value)
+        return len(self._current())
 
     def __iter__(self):
         return iter(self.value)
@@ -223,8 +283,8 @@ class Variable:
         return ~self.value
 
     def __repr__(self) -> str:
-        value = self._value
-        text = repr(value) if not isinstance(value, jax.core.Tracer) else str(value)
+        value = self._current()
+        text = repr(value) if not isinstance(value, _Tracer) else str(value)
         dtype = getattr(value, "dtype", None)
         return f"{type(self).__name__}(value={text}, dtype={dtype})"
 
@@ -273,27 +333,42 @@ Variable.__divmod__ = lambda self, other: divmod(self.value, value_of(other))
 Variable.__rdivmod__ = lambda self, other: divmod(value_of(other), self.value)
 
 
+def _leaf(var: Variable) -> Any:
+    # Through the read hook: inside a transform, JAX's own reach into a
+    # Variable (tree_map, eqx.filter, jnp.where(v, ...)) is a recorded read
+    # of its current value, never a stale constant.
+    stack = THREAD.frames
+    if stack and var._owner is not COPY:
+        return stack[-1].read(var)
+    return var._value
+
+
 def _variable_flatten_with_keys(var: Variable):
-    return [(jtu.GetAttrKey("value"), var._value)], type(var)
+    return [(jtu.GetAttrKey("value"), _leaf(var))], type(var)
+
+
+def _variable_flatten(var: Variable):
+    return (_leaf(var),), type(var)
 
 
 def _variable_unflatten(cls: type, children: Iterable[Any]) -> Variable:
-    # Rebuilt copies (inside equinox/jax transforms) hold whatever leaf jax
-    # gives them, tracers or filter placeholders included: no checks here.
+    # No checks: JAX and equinox rebuild with whatever leaf they carry
+    # (tracers, None placeholders, ShapeDtypeStructs).
     var = object.__new__(cls)
     (var._value,) = children
     var._label = None
-    var._owner = FUNCTIONAL_COPY
+    # Built from a concrete array outside any trace, the copy is state in its
+    # own right (a target network made with tree_map); otherwise it is a
+    # throw-away value of the trace that made it.
+    concrete = isinstance(var._value, (jax.Array, np.ndarray)) and not isinstance(var._value, _Tracer)
+    var._owner = None if (concrete and not THREAD.frames) else COPY
     return var
 
 
 def register_variable_type(cls: type) -> type:
     """Register a Variable subclass as a pytree whose only child is its value."""
     jtu.register_pytree_with_keys(
-        cls,
-        _variable_flatten_with_keys,
-        _variable_unflatten,
-        lambda var: ((var._value,), type(var)),
+        cls, _variable_flatten_with_keys, _variable_unflatten, _variable_flatten,
     )
     return cls
 

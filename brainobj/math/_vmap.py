@@ -1,4 +1,4 @@
-"""``bm.vmap`` over objects, and ``bm.stack_objects``/``bm.unstack_objects`` to build ensembles.
+"""``bm.vmap`` over objects.
 
 How each Variable is treated inside ``vmap``:
 
@@ -15,22 +15,22 @@ How each Variable is treated inside ``vmap``:
 
 from __future__ import annotations
 
-import copy
 import functools
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
-import numpy as np
 
+from ._carry import MAX_RETRACES
+from ._errors import MathError
 from ._graph import structure
-from ._roots import is_state
-from ._state import TRACE_FRAMES, pop_frame, push_frame
-from ._stateful import _values_only
-from ._variable import MathError, Variable
+from ._partition import is_state, values_only
+from ._tracing import lookup, tracing
+from ._variable import Variable
+from .random import RandomState
 
-__all__ = ["vmap", "StateAxes", "stack_objects", "unstack_objects"]
+__all__ = ["vmap", "StateAxes"]
 
 
 class StateAxes:
@@ -72,13 +72,11 @@ class StateAxes:
 
 
 def _name(var: Variable) -> str:
-    shape = tuple(var.shape)
-    return f"{var._label} (shape {shape})" if var._label else f"a {type(var).__name__} of shape {shape}"
+    # An owned Variable's label is its path; an unowned one's shows its shape.
+    return f"{var.label} (shape {tuple(var.shape)})" if var._label else var.label
 
 
 def _is_random_state(var: Variable) -> bool:
-    from .random import RandomState
-
     return isinstance(var, RandomState)
 
 
@@ -173,13 +171,8 @@ class _Split:
 
 
 def _variables_of(leaves: list) -> list[Variable]:
-    found = structure([(f"<arg {i}>", leaf) for i, leaf in enumerate(leaves) if is_state(leaf)])
-    unique, ids = [], set()
-    for var in found.variables:
-        if id(var) not in ids:
-            ids.add(id(var))
-            unique.append(var)
-    return unique
+    # Each Variable once, however many paths reach it.
+    return structure([(f"<arg {i}>", leaf) for i, leaf in enumerate(leaves) if is_state(leaf)]).variables
 
 
 def vmap(
@@ -221,7 +214,7 @@ def vmap(
         known = {id(v) for v in split.mapped}
         random_states: list[Variable] = []    # learned: unmapped random states read
         written: list[Variable] = []          # learned: unmapped Variables written
-        for _ in range(8):
+        for _ in range(MAX_RETRACES):
             missed: dict[int, Variable] = {}
             result = _trace(fun, split, random_states, written, known, missed, out_axes,
                             axis_name, owner)
@@ -243,14 +236,10 @@ def _trace(fun, split, random_states, written, known, missed, out_axes, axis_nam
     mapped_writes: list[int] = []  # filled during the trace: indexes into split.mapped
 
     def pure(mapped_values, keys, arrays):
-        frame = push_frame(owner)
-        try:
-            for var, value in zip(split.mapped, mapped_values):
-                frame.swap_in(var, value)
-            for var, key in zip(random_states, keys):
-                frame.swap_in(var, key)
+        bind = [*zip(split.mapped, mapped_values), *zip(random_states, keys)]
+        with tracing(owner, bind) as frame:
             *call_args, call_kwargs = [_rebuild(part, arr) for part, arr in zip(split.arg_parts, arrays)]
-            out = _values_only(fun(*call_args, **call_kwargs), owner)
+            out = values_only(fun(*call_args, **call_kwargs), owner)
             for key, var in list(frame.reads.items()) + list(frame.writes.items()):
                 if key in known or key in rng_ids or key in written_ids:
                     continue
@@ -259,10 +248,8 @@ def _trace(fun, split, random_states, written, known, missed, out_axes, axis_nam
             mapped_writes[:] = [i for i, v in enumerate(split.mapped) if id(v) in frame.writes]
             # Every mapped Variable goes out (unchanged ones too): which are
             # written is known only once this trace is done.
-            new_mapped = [var._value for var in split.mapped]
-            new_written = [var._value for var in written]
-        finally:
-            pop_frame(frame)
+            new_mapped = [lookup(var) for var in split.mapped]
+            new_written = [lookup(var) for var in written]
         return out, new_mapped, new_written
 
     keys, advanced = [], []
@@ -339,140 +326,3 @@ def _broadcast_write_error(var: Variable) -> MathError:
         "bm.StateAxes on the object holding it), or write only values that do not depend "
         "on the mapped inputs."
     )
-
-
-# -- ensembles -----------------------------------------------------------------------
-
-def stack_objects(objects: Sequence[Any]) -> Any:
-    """One object whose Variables stack those of ``objects`` along a new axis 0.
-
-    All objects must have the same structure: same classes and attributes,
-    same Variable shapes and dtypes, and equal static attributes and array
-    constants (the result keeps the first object's; a mismatch raises
-    :class:`~brainobj.math.MathError` naming the attribute). The result is a
-    deep copy of the first with stacked values: map over it with
-    ``bm.vmap(..., in_axes=0)``.
-
-    Example:
-        >>> import brainobj as bp, brainobj.math as bm
-        >>> class Scale(bp.BrainPyObject):
-        ...     def __init__(self, s):
-        ...         self.s = bm.Variable(bm.asarray([s]))
-        >>> bm.stack_objects([Scale(1.), Scale(2.)]).s.value
-        Array([[1.],
-               [2.]], dtype=float32)
-    """
-    if TRACE_FRAMES:
-        raise MathError("bm.stack_objects: build ensembles outside transforms.")
-    objects = list(objects)
-    if not objects:
-        raise MathError("bm.stack_objects: got no objects.")
-    collections = [obj.vars(method="relative") for obj in objects]
-    first = collections[0]
-    reference = _layout(objects[0])
-    for i, obj in enumerate(objects[1:], 1):
-        _check_same_layout(reference, _layout(obj), i)
-    for i, other in enumerate(collections[1:], 1):
-        if list(other) != list(first):
-            raise MathError(f"bm.stack_objects: object {i} has Variables {list(other)}, object 0 has {list(first)}.")
-        for key, var in other.items():
-            ref = first[key]
-            if var.shape != ref.shape or var.dtype != ref.dtype:
-                raise MathError(
-                    f"bm.stack_objects: {key}: object {i} has {var.dtype}{list(var.shape)}, "
-                    f"object 0 has {ref.dtype}{list(ref.shape)}."
-                )
-    result = copy.deepcopy(objects[0])
-    for key, var in result.vars(method="relative").items():
-        var._value = jnp.stack([c[key].value for c in collections])
-    return result
-
-
-def _layout(obj: Any) -> list[tuple[str, Any, Any]]:
-    """``(path, comparable part, shown value)`` for everything below ``obj``.
-
-    The stacked copy keeps the first member's static attributes and array
-    constants, so members must agree on them; arrays are compared by
-    content, not identity.
-    """
-    found = structure([("", obj)])
-    arrays = iter(found.arrays)
-    out = []
-    for path, part, shown in zip(found.paths, found.key, found.shown):
-        if part[0] == "array":
-            array = np.asarray(next(arrays))
-            part = ("array", array.shape, array.dtype, array.tobytes())
-            shown = f"an array of shape {array.shape}"
-        elif part[0] == "var":
-            shown = f"a {part[1].__name__} {part[3]}{list(part[2])}"
-        elif part[0] == "node":
-            shown = f"a {part[1].__name__}"
-        else:
-            shown = repr(shown)
-        out.append((path or "<root>", part, shown))
-    return out
-
-
-def _check_same_layout(reference: list, other: list, index: int) -> None:
-    for (path, part, shown), (other_path, other_part, other_shown) in zip(reference, other):
-        if path != other_path or part != other_part:
-            where = path if path == other_path else f"{path} / {other_path}"
-            if part[0] == other_part[0] == "array":
-                detail = "arrays with different values"
-            elif part[0] == other_part[0] == "node" and shown == other_shown:
-                # two classes with one name (a class statement run twice, say
-                # inside a factory function): only the class objects differ
-                detail = (f"{other_shown} where object 0 has {shown}, but they are two "
-                          f"different classes named {part[1].__qualname__!r} "
-                          f"(defined in {part[1].__module__}); build every member from one class")
-            else:
-                detail = f"{other_shown} where object 0 has {shown}"
-            raise MathError(
-                f"bm.stack_objects: object {index} differs from object 0 at {where}: {detail}. "
-                "Members of an ensemble may differ only in their Variables' values (the "
-                "stacked object keeps object 0's other attributes); make it a Variable if it "
-                "should vary per member."
-            )
-    if len(reference) != len(other):
-        raise MathError(
-            f"bm.stack_objects: object {index} has {len(other)} attributes/Variables in all, "
-            f"object 0 has {len(reference)}; members must have the same structure."
-        )
-
-
-def unstack_objects(stacked: Any) -> list:
-    """Split an object made by :func:`stack_objects` back into one object per element.
-
-    Every Variable must have the same leading (ensemble) axis; each member
-    is a deep copy of ``stacked`` holding its slice.
-
-    Example:
-        >>> import brainobj as bp, brainobj.math as bm
-        >>> class Scale(bp.BrainPyObject):
-        ...     def __init__(self, s):
-        ...         self.s = bm.Variable(bm.asarray([s]))
-        >>> ensemble = bm.stack_objects([Scale(1.), Scale(2.)])
-        >>> first, second = bm.unstack_objects(ensemble)
-        >>> first.s.value, second.s.value
-        (Array([1.], dtype=float32), Array([2.], dtype=float32))
-    """
-    if TRACE_FRAMES:
-        raise MathError("bm.unstack_objects: split ensembles outside transforms.")
-    variables = stacked.vars(method="relative")
-    leading = {key: (var.shape[0] if var.ndim else None) for key, var in variables.items()}
-    sizes = set(leading.values())
-    if len(sizes) != 1 or None in sizes:
-        detail = ", ".join(f"{key}: {tuple(variables[key].shape)}" for key in leading)
-        raise MathError(
-            "bm.unstack_objects: every Variable needs the same leading (ensemble) axis, but "
-            f"the shapes are {detail}. Unstack only objects built by bm.stack_objects (or "
-            "whose Variables all carry the ensemble axis first)."
-        )
-    n = sizes.pop()
-    members = []
-    for i in range(n):
-        member = copy.deepcopy(stacked)
-        for key, var in member.vars(method="relative").items():
-            var._value = variables[key].value[i]
-        members.append(member)
-    return members

@@ -8,15 +8,12 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 import optax
 
-from ..math._autodiff import is_differentiable
-from ..math._object import BrainPyObject
-from ..math._state import TRACE_FRAMES
-from ..math._variable import MathError, Variable
+from .. import math as bm
 
 __all__ = ["Optimizer"]
 
 
-class Optimizer(BrainPyObject):
+class Optimizer(bm.BrainPyObject):
     """Apply an optax transformation to a set of Variables, state in Variables.
 
     Args:
@@ -56,7 +53,7 @@ class Optimizer(BrainPyObject):
         self.tx = tx
         self.lr_schedule = lr
         self.vars_to_train = {}
-        self.step = Variable(jnp.zeros((), jnp.int32))
+        self.step = bm.Variable(jnp.zeros((), jnp.int32))
         self.opt_state = []
         self._state_def = None
         if train_vars is not None:
@@ -65,9 +62,9 @@ class Optimizer(BrainPyObject):
     # -- registration (slow path: outside transforms) --------------------------
     def register_train_vars(self, train_vars: Any) -> None:
         """Add Variables to optimize (a dict/Collector or a list) and reset the state."""
-        if TRACE_FRAMES:
-            raise MathError(f"{self.name}: register train_vars outside transforms.")
-        if isinstance(train_vars, Variable):
+        if bm.in_transform():
+            raise bm.MathError(f"{self.name}: register train_vars outside transforms.")
+        if isinstance(train_vars, bm.Variable):
             train_vars = [train_vars]
         if isinstance(train_vars, dict):
             items = list(train_vars.items())
@@ -78,11 +75,11 @@ class Optimizer(BrainPyObject):
                             f"or a list of Variables, got {type(train_vars).__name__}")
         registered = dict(self.vars_to_train)
         for key, var in items:
-            if not isinstance(var, Variable):
+            if not isinstance(var, bm.Variable):
                 raise TypeError(f"{self.name}: train_vars[{key!r}] is a {type(var).__name__}, "
                                 "not a Variable.")
             if key in registered and registered[key] is not var:
-                raise MathError(f"{self.name}: key {key!r} is already registered for another Variable.")
+                raise bm.MathError(f"{self.name}: key {key!r} is already registered for another Variable.")
             registered[key] = var
         self.vars_to_train = registered
         self._reset_state()
@@ -91,11 +88,11 @@ class Optimizer(BrainPyObject):
         params = [var.value for var in self._trained().values()]
         leaves, state_def = jtu.tree_flatten(self.tx.init(params))
         self._state_def = state_def
-        self.opt_state = [Variable(leaf) for leaf in leaves]
+        self.opt_state = [bm.Variable(leaf) for leaf in leaves]
         self.step.value = jnp.zeros((), jnp.int32)
 
     def _trained(self) -> dict:
-        return {k: v for k, v in self.vars_to_train.items() if is_differentiable(v)}
+        return {k: v for k, v in self.vars_to_train.items() if bm.is_differentiable(v)}
 
     # -- the step (hot path: usually traced inside bm.jit) -----------------------
     def update(self, grads: Any) -> None:
@@ -115,15 +112,15 @@ class Optimizer(BrainPyObject):
                 parts.append(f"gradients for keys it does not hold: {unknown}")
             if missing:
                 parts.append(f"no gradient for: {missing}")
-            raise MathError(f"{self.name}: " + "; ".join(parts) + ". Build the optimizer and "
+            raise bm.MathError(f"{self.name}: " + "; ".join(parts) + ". Build the optimizer and "
                             "bm.grad from the same Variables (e.g. both from net.train_vars()).")
         params = [var.value for var in trained.values()]
         updates = []
         for key, var in trained.items():
             g = grads[key]
-            g = g.value if isinstance(g, Variable) else jnp.asarray(g)
+            g = g.value if isinstance(g, bm.Variable) else jnp.asarray(g)
             if g.shape != var.shape:
-                raise MathError(f"{self.name}: gradient for {key!r} has shape {g.shape}, "
+                raise bm.MathError(f"{self.name}: gradient for {key!r} has shape {g.shape}, "
                                 f"the Variable has {var.shape}.")
             updates.append(g)
         state = jtu.tree_unflatten(self._state_def, [v.value for v in self.opt_state])
@@ -140,7 +137,7 @@ class Optimizer(BrainPyObject):
         if isinstance(grads, (list, tuple)):
             keys = list(self.vars_to_train)
             if len(grads) != len(keys):
-                raise MathError(f"{self.name}: got {len(grads)} gradients for {len(keys)} "
+                raise bm.MathError(f"{self.name}: got {len(grads)} gradients for {len(keys)} "
                                 "registered Variables.")
             return dict(zip(keys, grads))
         raise TypeError(f"{self.name}: grads must be a dict or a list, got {type(grads).__name__}")

@@ -1,0 +1,283 @@
+"""A jitted call's inputs: its arguments, and the objects its function reaches.
+
+:func:`read_arguments` sorts one call's arguments into *slots* -- objects,
+dynamic leaves (arrays and Python numbers, traced by JAX) and static values
+(compile-time constants) -- including the leaves of pytree arguments (a
+tuple holding a model). It returns a :class:`CallLayout` (the shape of the
+call, shared by every call that compiles alike) and the call's values.
+
+:func:`find_captures` lists the objects and Variables a function can reach
+without arguments: through its closure cells and the globals it names, and
+below those through dict entries, list and tuple items, and attributes of
+plain holder objects and modules. Each is found with its *path*
+(``global cur['net']``), which :class:`Capture` re-resolves on every call:
+a function reaching ``cur["net"]`` uses whatever ``cur["net"]`` is now.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Callable, Iterator
+
+import jax.tree_util as jtu
+
+from ._graph import short_repr
+from ._keys import canonical
+from ._partition import is_dynamic, is_state
+
+__all__ = ["CallLayout", "CallValues", "read_arguments", "Capture", "find_captures"]
+
+OBJECT, DYNAMIC, STATIC, TREE = "object", "dynamic", "static", "tree"
+
+
+class CallLayout:
+    """How one kind of call is laid out; hashable through :attr:`key`.
+
+    ``slots`` holds one spec per top-level argument (positional, then
+    keywords in sorted order): ``(OBJECT,)``, ``(DYNAMIC, group)``,
+    ``(STATIC,)`` or ``(TREE, treedef, leaf_kinds)``, where ``group`` is
+    ``'kept'`` or ``'donated'``. ``described`` lists ``(what, text, key)``
+    for the static values, for warnings.
+    """
+
+    __slots__ = ("nargs", "kw_order", "slots", "key", "described")
+
+    def rebuild(self, objects: list, statics: list, kept: list, donated: list) -> tuple[tuple, dict]:
+        """The call's arguments from its objects, statics and dynamic inputs."""
+        objects, statics, kept, donated = iter(objects), iter(statics), iter(kept), iter(donated)
+        values = []
+        for spec in self.slots:
+            kind = spec[0]
+            if kind is OBJECT:
+                values.append(next(objects))
+            elif kind is STATIC:
+                values.append(next(statics))
+            elif kind is DYNAMIC:
+                values.append(next(donated) if spec[1] == "donated" else next(kept))
+        # Tree leaves come after every top-level slot, in slot order (as gathered).
+        out = []
+        top = iter(values)
+        for spec in self.slots:
+            if spec[0] is not TREE:
+                out.append(next(top))
+                continue
+            _, treedef, kinds = spec
+            leaves = [next(objects) if k is OBJECT else next(statics) if k is STATIC else next(kept)
+                      for k in kinds]
+            out.append(treedef.unflatten(leaves))
+        nargs = self.nargs
+        return tuple(out[:nargs]), dict(zip(self.kw_order, out[nargs:]))
+
+
+class CallValues:
+    """One call's values, sorted as its :class:`CallLayout` says."""
+
+    __slots__ = ("objects", "statics", "kept", "donated")
+
+    def __init__(self) -> None:
+        self.objects: list = []
+        self.statics: list = []
+        self.kept: list = []
+        self.donated: list = []
+
+
+def _kind(value: Any) -> str:
+    if is_state(value):
+        return OBJECT
+    if value is None or is_dynamic(value):
+        return DYNAMIC
+    return STATIC
+
+
+def read_arguments(args: tuple, kwargs: dict, static_argnums: frozenset, static_argnames: frozenset,
+                   donate_argnums: frozenset, plain_self: bool) -> tuple[CallLayout, CallValues]:
+    """Sort one call's arguments; see :class:`CallLayout`.
+
+    Objects (and Variables) are managed in place; arrays and Python numbers
+    are traced; everything else -- and arguments named static -- is a
+    compile-time constant. A plain (non-``BrainPyObject``) ``self`` of a
+    jitted method is an object too: its attributes are walked like a model's.
+    """
+    layout, values = CallLayout(), CallValues()
+    kw_order = tuple(sorted(kwargs))
+    slots, key, described = [], [], []
+    trees = []
+
+    def static(what: str, value: Any) -> tuple:
+        part = canonical(value)
+        values.statics.append(value)
+        described.append((what, short_repr(value), part))
+        return (STATIC, part)
+
+    arguments = [(i, v) for i, v in enumerate(args)] + [(name, kwargs[name]) for name in kw_order]
+    for name, value in arguments:
+        what = f"argument {name!r}" if isinstance(name, str) else f"argument {name}"
+        if name in static_argnums or name in static_argnames:
+            key.append(static(what, value))
+            slots.append((STATIC,))
+            continue
+        kind = _kind(value)
+        if kind is STATIC and name == 0 and plain_self:
+            kind = OBJECT
+        if kind is OBJECT:
+            values.objects.append(value)
+            slots.append((OBJECT,))
+            key.append((OBJECT,))
+        elif kind is DYNAMIC:
+            group = "donated" if name in donate_argnums else "kept"
+            (values.donated if group == "donated" else values.kept).append(value)
+            slots.append((DYNAMIC, group))
+            key.append((DYNAMIC, group))
+        else:
+            leaves, treedef = jtu.tree_flatten(value, is_leaf=is_state)
+            kinds = tuple(_kind(leaf) for leaf in leaves)
+            if all(k is STATIC for k in kinds):  # a plain constant (a string, a config tuple)
+                key.append(static(what, value))
+                slots.append((STATIC,))
+            else:
+                slots.append((TREE, treedef, kinds))
+                key.append((TREE, treedef, kinds))
+                trees.append((what, leaves, kinds))
+    # Leaves of pytree arguments come after the top-level values, in slot order.
+    for what, leaves, kinds in trees:
+        for j, (leaf, kind) in enumerate(zip(leaves, kinds)):
+            if kind is OBJECT:
+                values.objects.append(leaf)
+            elif kind is STATIC:
+                key.append(static(f"{what} leaf {j}", leaf))
+            else:
+                values.kept.append(leaf)
+    layout.nargs = len(args)
+    layout.kw_order = kw_order
+    layout.slots = tuple(slots)
+    layout.key = (len(args), kw_order, tuple(key))
+    layout.described = described
+    return layout, values
+
+
+# -- objects reached without arguments ---------------------------------------------
+
+_ITEM, _ATTR = 0, 1
+_MAX_DEPTH = 4        # steps below a closure cell or global
+_MAX_VISITS = 5000    # containers and holders looked into, per function
+
+
+class Capture:
+    """A path from a function's closure or globals to an object it uses."""
+
+    __slots__ = ("label", "_cell", "_namespace", "_name", "_steps")
+
+    def __init__(self, label: str, cell: Any, namespace: dict | None, name: str | None,
+                 steps: tuple) -> None:
+        self.label = label
+        self._cell = cell
+        self._namespace = namespace
+        self._name = name
+        self._steps = steps
+
+    def resolve(self) -> Any:
+        """What the path leads to now (``None`` if it leads nowhere)."""
+        try:
+            value = self._cell.cell_contents if self._cell is not None else self._namespace[self._name]
+            for kind, key in self._steps:
+                value = value[key] if kind == _ITEM else value.__dict__[key]
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            return None
+        return value
+
+    def __repr__(self) -> str:
+        return f"<capture {self.label}>"
+
+
+def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+def _is_holder(value: Any) -> bool:
+    """A plain object whose attributes may hold models (not a class, function,
+    module or array)."""
+    return (hasattr(value, "__dict__") and not isinstance(
+        value, (type, types.FunctionType, types.MethodType, types.ModuleType, types.BuiltinFunctionType))
+        and not is_dynamic(value))
+
+
+def find_captures(fun: Callable) -> list[tuple[Capture, Any]]:
+    """``(capture, object)`` for each object or Variable ``fun`` can reach
+    through its closure and globals; see the module notes.
+
+    Functions ``fun`` holds in its closure, and functions of its own module it
+    names as globals, are looked into as well: a helper (or a loop body handed
+    to ``bm.for_loop``) that reaches a global model counts as reaching it.
+    """
+    found: list[tuple[Capture, Any]] = []
+    seen_objects: set[int] = set()
+    visited_functions: set[int] = set()
+    budget = [_MAX_VISITS]
+
+    def search(capture_args: tuple, label: str, value: Any, names: frozenset) -> None:
+        cell, namespace, name = capture_args
+        queue = [(label, value, ())]
+        seen: set[int] = set()
+        while queue:
+            label, value, steps = queue.pop(0)
+            if is_state(value):
+                if id(value) not in seen_objects:
+                    seen_objects.add(id(value))
+                    found.append((Capture(label, cell, namespace, name, steps), value))
+                continue
+            if len(steps) >= _MAX_DEPTH or id(value) in seen or budget[0] <= 0:
+                continue
+            seen.add(id(value))
+            budget[0] -= 1
+            if isinstance(value, dict):
+                items = [(f"{label}[{k!r}]", v, (_ITEM, k)) for k, v in list(value.items())[:1000]]
+            elif isinstance(value, (list, tuple)):
+                items = [(f"{label}[{i}]", v, (_ITEM, i)) for i, v in enumerate(value[:1000])]
+            elif isinstance(value, types.ModuleType):
+                attrs = vars(value)
+                items = [(f"{label}.{n}", attrs[n], (_ATTR, n)) for n in names if n in attrs]
+            elif _is_holder(value):
+                items = [(f"{label}.{n}", v, (_ATTR, n)) for n, v in list(vars(value).items())[:1000]]
+            else:
+                continue
+            for child_label, child, step in items:
+                queue.append((child_label, child, steps + (step,)))
+
+    def visit(f: Any, home: dict | None) -> None:
+        target = f.__func__ if isinstance(f, types.MethodType) else f
+        code = getattr(target, "__code__", None)
+        if code is None or id(target) in visited_functions:
+            return
+        visited_functions.add(id(target))
+        if isinstance(f, types.MethodType):
+            search((types.CellType(f.__self__), None, None), "<bound self>", f.__self__, frozenset())
+        codes = list(_code_objects(code))
+        names = frozenset(n for c in codes for n in c.co_names)
+        inner = []
+        for name, cell in zip(code.co_freevars, target.__closure__ or ()):
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell: the name is not bound yet
+                continue
+            if isinstance(value, (types.FunctionType, types.MethodType)):
+                inner.append(value)
+            else:
+                search((cell, None, None), f"<closure {name}>", value, names)
+        namespace = getattr(target, "__globals__", {})
+        for name in sorted(names):
+            if name not in namespace:
+                continue
+            value = namespace[name]
+            if isinstance(value, types.FunctionType):
+                if value.__globals__ is home:
+                    inner.append(value)
+            elif not isinstance(value, type):
+                search((None, namespace, name), f"<global {name}>", value, names)
+        for g in inner:
+            visit(g, home if home is not None else namespace)
+
+    visit(fun, getattr(fun, "__globals__", None))
+    return found
