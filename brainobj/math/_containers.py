@@ -2,10 +2,11 @@
 
 A compiled function's plan depends on the structure of the objects it was
 built for. Each object and each container stored on one carries a *stamp*
-(:class:`Stamp`): a counter bumped by every structural change (an attribute
-set or deleted, an item added, replaced or removed). A plan remembers the
-stamps of everything it walked and compares them on each call, so a change
-to one object re-checks only the plans that depend on it.
+(:class:`Stamp`), touched by every structural change (an attribute set or
+deleted, an item added, replaced or removed). A plan registers with the
+stamps of everything it walked; touching a stamp marks exactly those plans
+stale, so a change to one object re-checks only the plans that depend on
+it, and a plan's own test is a single flag.
 
 Plain ``list``/``dict`` mutate silently, so every list or dict stored on a
 ``BrainPyObject`` becomes one of the observed subclasses here (and
@@ -28,12 +29,25 @@ __all__ = ["Stamp", "ObservedList", "ObservedDict", "observe", "EPOCH"]
 
 
 class Stamp:
-    """A structure counter; plans keep ``(stamp, count)`` and compare."""
+    """A structure counter, and the plans that depend on the structure.
 
-    __slots__ = ("count",)
+    ``plans`` holds weak references to objects with a ``valid`` flag; a
+    touch clears the flag of each and forgets them.
+    """
+
+    __slots__ = ("count", "plans")
 
     def __init__(self) -> None:
         self.count = 0
+        self.plans: list = []
+
+    def watch(self, count: int, plan_ref: Any) -> bool:
+        """Register a plan built when the count was ``count``; False if stale already."""
+        plans = self.plans
+        if len(plans) >= 32:  # plans die without telling: drop the dead ones now and then
+            plans[:] = [ref for ref in plans if ref() is not None]
+        plans.append(plan_ref)
+        return self.count == count
 
 
 class _Epoch:
@@ -52,6 +66,13 @@ EPOCH = _Epoch()
 def touch(stamp: Stamp) -> None:
     stamp.count += 1
     EPOCH.count += 1
+    plans = stamp.plans
+    if plans:
+        stamp.plans = []
+        for ref in plans:
+            plan = ref()
+            if plan is not None:
+                plan.valid = False
 
 
 def born_token() -> int | None:

@@ -25,6 +25,7 @@ the entries keyed by its identity-compared parts.
 from __future__ import annotations
 
 import functools
+import operator
 import threading
 import warnings
 import weakref
@@ -82,16 +83,20 @@ class Plan:
     """
 
     __slots__ = (
-        "entry", "owner", "nargs", "kw_order", "kw_set", "identities", "values", "types",
-        "kept_pos", "donated_pos", "trees", "stamps", "captures", "plain", "root_refs",
+        "entry", "owner", "valid", "nargs", "kw_order", "kw_set", "identities", "types",
+        "take_kept", "take_donated", "trees", "rare", "values", "captures", "plain", "root_refs",
         "static_refs", "rw_vars", "ro_vars", "read_vars", "write_vars", "read_ids", "write_ids",
         "__weakref__",
     )
 
     # -- the hot path ---------------------------------------------------------------
-    def gather(self, args: tuple, kwargs: dict) -> tuple[list, list] | None:
-        """This call's dynamic inputs ``(kept, donated)`` if the plan applies, else None."""
-        if len(args) != self.nargs:
+    def gather(self, args: tuple, kwargs: dict) -> tuple[tuple, tuple] | None:
+        """This call's dynamic inputs ``(kept, donated)`` if the plan applies, else None.
+
+        ``valid`` is cleared when any object or container the plan walked
+        changes structure (see :mod:`._containers`).
+        """
+        if not self.valid or len(args) != self.nargs:
             return None
         if kwargs or self.kw_order:
             if kwargs.keys() != self.kw_set:
@@ -103,21 +108,51 @@ class Plan:
         for i, kind in self.types:
             if type(args[i]) is not kind:
                 return None
+        if self.rare and not self._rare_checks(args):
+            return None
+        kept = self.take_kept(args)
+        if self.trees:
+            kept = self._tree_leaves(args, kept)
+            if kept is None:
+                return None
+        return kept, self.take_donated(args)
+
+    def run(self, kept: tuple, donated: tuple) -> Any:
+        """Gather the Variables' values, call the compiled function, write back."""
+        thread = THREAD
+        if thread.frames:
+            return self._run_nested(kept, donated)
+        thread.binding = self  # what the compiled function traces with, if it must
+        try:
+            out, new = self.entry.compiled([v._value for v in self.rw_vars],
+                                           [v._value for v in self.ro_vars], donated, kept)
+        except jax.errors.UnexpectedTracerError as error:
+            raise _escaped_write_error(self) from error
+        thread.binding = None
+        if new and isinstance(new[0], _Tracer):
+            raise _foreign_trace_error(self)
+        for var, value in zip(self.write_vars, new):
+            var._value = value
+        return out
+
+    def _rare_checks(self, args: tuple) -> bool:
+        """Static values, captured paths, a plain ``self``: not every plan has them."""
         for i, value in self.values:
             arg = args[i]
             if arg is not value and not (type(arg) is type(value) and arg == value):
-                return None
-        for stamp, count in self.stamps:
-            if stamp.count != count:
-                return None
+                return False
         for capture, ref in self.captures:
             if capture.resolve() is not ref():
-                return None
+                return False
         for ref, snapshot in self.plain:
             obj = ref()
             if obj is None or not _same_attributes(obj, snapshot):
-                return None
-        kept = [args[i] for i in self.kept_pos]
+                return False
+        return True
+
+    def _tree_leaves(self, args: tuple, kept: tuple) -> tuple | None:
+        """Check pytree arguments (a tuple holding a model) and add their dynamic leaves."""
+        extra = []
         for i, treedef, identities, types, values, dynamic in self.trees:
             leaves, found = jtu.tree_flatten(args[i], is_leaf=is_state)
             if found != treedef:
@@ -132,27 +167,8 @@ class Plan:
                 leaf = leaves[j]
                 if leaf is not value and not (type(leaf) is type(value) and leaf == value):
                     return None
-            kept += [leaves[j] for j in dynamic]
-        return kept, [args[i] for i in self.donated_pos]
-
-    def run(self, kept: list, donated: list) -> Any:
-        """Gather the Variables' values, call the compiled function, write back."""
-        thread = THREAD
-        if thread.frames:
-            return self._run_nested(kept, donated)
-        previous, thread.binding = thread.binding, self
-        try:
-            out, new = self.entry.compiled([v._value for v in self.rw_vars],
-                                           [v._value for v in self.ro_vars], donated, kept)
-        except jax.errors.UnexpectedTracerError as error:
-            raise _escaped_write_error(self) from error
-        finally:
-            thread.binding = previous
-        if new and isinstance(new[0], _Tracer):
-            raise _foreign_trace_error(self)
-        for var, value in zip(self.write_vars, new):
-            var._value = value
-        return out
+            extra += [leaves[j] for j in dynamic]
+        return (*kept, *extra)
 
     def _run_nested(self, kept: list, donated: list) -> Any:
         # Inside an enclosing transform: its frames hold the current values,
@@ -165,7 +181,7 @@ class Plan:
             out, new = self.entry.compiled([lookup(v) for v in self.rw_vars],
                                            [lookup(v) for v in self.ro_vars], donated, kept)
         finally:
-            thread.binding = previous
+            thread.binding = previous  # the enclosing plan, still tracing
         for var, value in zip(self.write_vars, new):
             frame.write(var, value)
         return out
@@ -417,7 +433,11 @@ class Planner:
         plan.write_vars = [variables[i] for i in entry.write_idx]
         plan.read_ids = frozenset(id(v) for v in plan.read_vars)
         plan.write_ids = frozenset(id(v) for v in plan.write_vars)
-        plan.stamps = found.stamps
+        plan.valid = True
+        plan_ref = weakref.ref(plan)
+        for stamp, count in found.stamps:
+            if not stamp.watch(count, plan_ref):
+                plan.valid = False  # changed while planning: plan again next call
         plan.root_refs = [_ref(obj) for _, obj in roots]
         plan.static_refs = [_ref_static(v) for v in values.statics]
         n_args = entry.layout_objects
@@ -501,8 +521,19 @@ def _fill_checks(plan: Plan, layout: CallLayout, values) -> None:
                 leaf_types.append((j, type(next(kept))))
                 dynamic.append(j)
         trees.append((i, treedef, leaf_ids, leaf_types, leaf_values, dynamic))
-    plan.identities, plan.types, plan.values = identities, types, value_checks
-    plan.kept_pos, plan.donated_pos, plan.trees = kept_pos, donated_pos, trees
+    plan.identities, plan.types, plan.values, plan.trees = identities, types, value_checks, trees
+    plan.take_kept, plan.take_donated = _taker(kept_pos), _taker(donated_pos)
+    plan.rare = bool(value_checks or plan.captures or plan.plain)
+
+
+def _taker(positions: list) -> Callable[[tuple], tuple]:
+    """``args -> tuple(args[i] for i in positions)``, as cheaply as Python allows."""
+    if not positions:
+        return lambda args: ()
+    if len(positions) == 1:
+        (i,) = positions
+        return lambda args: (args[i],)
+    return operator.itemgetter(*positions)
 
 
 def _entry_roots(entry: Entry, arg_roots: list) -> list | None:
