@@ -177,7 +177,9 @@ def test_retrace_warning_names_the_changing_attribute():
         for i in range(8):
             model.scale = float(i)
             f(model, X)
-    assert len([w for w in record if issubclass(w.category, bm.RetraceWarning)]) == 1
+    warned = [w for w in record if issubclass(w.category, bm.RetraceWarning)]
+    assert len(warned) == 1
+    assert warned[0].filename == __file__  # points at the caller's line, not brainobj's
 
 
 def test_assigning_attributes_inside_a_transform_is_refused():

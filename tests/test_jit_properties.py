@@ -4,6 +4,7 @@ import copy
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -109,3 +110,58 @@ def test_failed_call_leaves_random_graphs_untouched(case):
         pass
     assert_no_tracers(root)
     assert_same_state(root, before)
+
+
+EDITS = ["add_var", "static", "del_var", "replace_child", "append_var"]
+
+
+def apply_edit(root, edit, k):
+    """One structural change to the node at position ``edit[0]`` of ``root``'s walk."""
+    nodes = list(root.nodes(method="relative").values())
+    node = nodes[edit[0] % len(nodes)]
+    kind = edit[1]
+    own = [a for a, v in vars(node).items() if isinstance(v, bm.Variable)]
+    if kind == "add_var":
+        setattr(node, f"new{k}", bm.Variable(jnp.full((2,), float(k))))
+    elif kind == "static":
+        node.scale = float(k)  # a static value the program reads
+    elif kind == "del_var" and own:
+        delattr(node, own[0])
+    elif kind == "replace_child":
+        fresh = Node()
+        fresh.w = bm.Variable(jnp.full((), float(k)))
+        node.child = fresh
+    elif kind == "append_var":
+        holder = getattr(node, "bag", None)
+        if holder is None:
+            node.bag = [bm.Variable(jnp.zeros(()))]
+        else:
+            holder.append(bm.Variable(jnp.full((), float(k))))
+
+
+def run_scaled(root, program, x):
+    scale = sum(getattr(n, "scale", 1.0) for n in root.nodes().values())
+    return run_program(root, program, x) * scale
+
+
+@pytest.mark.filterwarnings("ignore::brainobj.math.RetraceWarning")
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs(), st.lists(st.tuples(st.integers(0, 9), st.sampled_from(EDITS)), max_size=5),
+       st.floats(-2, 2, width=32))
+def test_structural_edits_between_calls_are_seen(case, edits, x):
+    """Edits between calls (new Variables, static values, replaced children, list
+    appends, deletions) reach the compiled function exactly as the eager run sees them."""
+    root, program = case
+    clone = copy.deepcopy(root)
+    compiled = bm.jit(run_scaled, static_argnums=1)
+    x = jnp.float32(x)
+    np.testing.assert_allclose(compiled(root, tuple(program), x), run_scaled(clone, program, x),
+                               rtol=1e-5, atol=1e-5)
+    for k, edit in enumerate(edits):
+        apply_edit(root, edit, k)
+        apply_edit(clone, edit, k)
+        got = compiled(root, tuple(program), x)
+        expected = run_scaled(clone, program, x)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+        assert_same_state(state_of(root), state_of(clone))
+    assert_no_tracers(root)

@@ -462,7 +462,7 @@ class Planner:
             f"changing between calls; last change: {changes}. Values that change between "
             "calls should live in Variables or be passed as array arguments.",
             RetraceWarning,
-            stacklevel=5,
+            stacklevel=6,  # the caller of the jitted function
         )
 
     def cache_size(self) -> int:
