@@ -72,13 +72,14 @@ class CallLayout:
 class CallValues:
     """One call's values, sorted as its :class:`CallLayout` says."""
 
-    __slots__ = ("objects", "statics", "kept", "donated")
+    __slots__ = ("objects", "statics", "kept", "donated", "identities")
 
     def __init__(self) -> None:
         self.objects: list = []
         self.statics: list = []
         self.kept: list = []
         self.donated: list = []
+        self.identities: list = []  # static values keyed by identity (held weakly by the key)
 
 
 def _kind(value: Any) -> str:
@@ -104,7 +105,7 @@ def read_arguments(args: tuple, kwargs: dict, static_argnums: frozenset, static_
     trees = []
 
     def static(what: str, value: Any) -> tuple:
-        part = canonical(value)
+        part = canonical(value, values.identities)
         values.statics.append(value)
         described.append((what, short_repr(value), part))
         return (STATIC, part)

@@ -352,9 +352,10 @@ class Planner:
         key = layout.key
         evict = functools.partial(_evict, weakref.ref(self), key, weakref.ref(entry))
         # Pinned objects, and values keyed by identity (array attributes
-        # compiled in as constants, functions): the entry dies with them.
+        # compiled in as constants, functions, objects passed as static
+        # arguments): the entry dies with them.
         entry.extras = [_ref(obj, evict) for obj in extras]
-        entry.identity_refs = [_ref(obj, evict) for obj in found.identities]
+        entry.identity_refs = [_ref(obj, evict) for obj in (*found.identities, *values.identities)]
         entry.compiled = self._make_compiled(entry)
         with self.lock:
             bucket = self.entries.setdefault(key, [])
