@@ -49,6 +49,9 @@ class JitFunction:
             fun = fun.__call__
         if isinstance(fun, types.MethodType):
             bound_self, fun = fun.__self__, fun.__func__
+        if isinstance(fun, JitFunction):  # jit of a jitted function: compile the original
+            bound_self = bound_self if bound_self is not None else fun._self
+            fun = fun.fun
         if not callable(fun):
             raise TypeError(f"bm.jit expects a callable, got {type(fun).__name__}")
         # Indices count the arguments the caller passes; `self` comes first
@@ -67,7 +70,9 @@ class JitFunction:
         # Most recent first; replaced whole (never mutated), so the fast path
         # reads a consistent list while another thread plans.
         self._plans: tuple[Plan, ...] = ()
-        functools.update_wrapper(self, fun)
+        # Name and docstring of the original; not its __dict__ (a jitted
+        # function's own state must not be copied over this one's).
+        functools.update_wrapper(self, fun, updated=())
 
     # -- the hot path -----------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -17,6 +17,7 @@ a function reaching ``cur["net"]`` uses whatever ``cur["net"]`` is now.
 from __future__ import annotations
 
 import types
+import weakref
 from typing import Any, Callable, Iterator
 
 import jax.tree_util as jtu
@@ -158,13 +159,19 @@ def read_arguments(args: tuple, kwargs: dict, static_argnums: frozenset, static_
 
 # -- objects reached without arguments ---------------------------------------------
 
-_ITEM, _ATTR = 0, 1
+_ITEM, _ATTR, _SELF = 0, 1, 2
 _MAX_DEPTH = 4        # steps below a closure cell or global
 _MAX_VISITS = 5000    # containers and holders looked into, per function
+_MAX_PATHS = 8        # paths kept to one object
 
 
 class Capture:
-    """A path from a function's closure or globals to an object it uses."""
+    """A path from a function's closure or globals to an object it uses.
+
+    Each step is ``(kind, key, length)``: an item of a container (whose
+    length must still be ``length``: a list or dict that grew may hold models
+    the function now reaches too), an attribute, or a bound method's ``self``.
+    """
 
     __slots__ = ("label", "_cell", "_namespace", "_name", "_steps")
 
@@ -180,8 +187,15 @@ class Capture:
         """What the path leads to now (``None`` if it leads nowhere)."""
         try:
             value = self._cell.cell_contents if self._cell is not None else self._namespace[self._name]
-            for kind, key in self._steps:
-                value = value[key] if kind == _ITEM else value.__dict__[key]
+            for kind, key, length in self._steps:
+                if kind == _ITEM:
+                    if len(value) != length:
+                        return None
+                    value = value[key]
+                elif kind == _ATTR:
+                    value = value.__dict__[key]
+                else:
+                    value = value.__self__
         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
             return None
         return value
@@ -206,15 +220,17 @@ def _is_holder(value: Any) -> bool:
 
 
 def find_captures(fun: Callable) -> list[tuple[Capture, Any]]:
-    """``(capture, object)`` for each object or Variable ``fun`` can reach
-    through its closure and globals; see the module notes.
+    """``(capture, object)`` for each path by which ``fun`` can reach an object
+    or Variable through its closure and globals; see the module notes.
 
-    Functions ``fun`` holds in its closure, and functions of its own module it
-    names as globals, are looked into as well: a helper (or a loop body handed
-    to ``bm.for_loop``) that reaches a global model counts as reaching it.
+    Functions ``fun`` holds in its closure (also through a weak reference),
+    and functions of their own module they name as globals, are looked into
+    as well: a helper (or a loop body handed to ``bm.for_loop``) that reaches
+    a global model counts as reaching it. An object reached by several paths
+    is listed once per path (up to a few), so rebinding any of them is seen.
     """
     found: list[tuple[Capture, Any]] = []
-    seen_objects: set[int] = set()
+    paths_to: dict[int, int] = {}
     visited_functions: set[int] = set()
     budget = [_MAX_VISITS]
 
@@ -225,8 +241,8 @@ def find_captures(fun: Callable) -> list[tuple[Capture, Any]]:
         while queue:
             label, value, steps = queue.pop(0)
             if is_state(value):
-                if id(value) not in seen_objects:
-                    seen_objects.add(id(value))
+                if paths_to.get(id(value), 0) < _MAX_PATHS:
+                    paths_to[id(value)] = paths_to.get(id(value), 0) + 1
                     found.append((Capture(label, cell, namespace, name, steps), value))
                 continue
             if len(steps) >= _MAX_DEPTH or id(value) in seen or budget[0] <= 0:
@@ -234,20 +250,24 @@ def find_captures(fun: Callable) -> list[tuple[Capture, Any]]:
             seen.add(id(value))
             budget[0] -= 1
             if isinstance(value, dict):
-                items = [(f"{label}[{k!r}]", v, (_ITEM, k)) for k, v in list(value.items())[:1000]]
+                n = len(value)
+                items = [(f"{label}[{k!r}]", v, (_ITEM, k, n)) for k, v in list(value.items())[:1000]]
             elif isinstance(value, (list, tuple)):
-                items = [(f"{label}[{i}]", v, (_ITEM, i)) for i, v in enumerate(value[:1000])]
+                n = len(value)
+                items = [(f"{label}[{i}]", v, (_ITEM, i, n)) for i, v in enumerate(value[:1000])]
             elif isinstance(value, types.ModuleType):
                 attrs = vars(value)
-                items = [(f"{label}.{n}", attrs[n], (_ATTR, n)) for n in names if n in attrs]
+                items = [(f"{label}.{n}", attrs[n], (_ATTR, n, None)) for n in names if n in attrs]
+            elif isinstance(value, types.MethodType):
+                items = [(f"{label}.__self__", value.__self__, (_SELF, None, None))]
             elif _is_holder(value):
-                items = [(f"{label}.{n}", v, (_ATTR, n)) for n, v in list(vars(value).items())[:1000]]
+                items = [(f"{label}.{n}", v, (_ATTR, n, None)) for n, v in list(vars(value).items())[:1000]]
             else:
                 continue
             for child_label, child, step in items:
                 queue.append((child_label, child, steps + (step,)))
 
-    def visit(f: Any, home: dict | None) -> None:
+    def visit(f: Any) -> None:
         target = f.__func__ if isinstance(f, types.MethodType) else f
         code = getattr(target, "__code__", None)
         if code is None or id(target) in visited_functions:
@@ -257,28 +277,30 @@ def find_captures(fun: Callable) -> list[tuple[Capture, Any]]:
             search((types.CellType(f.__self__), None, None), "<bound self>", f.__self__, frozenset())
         codes = list(_code_objects(code))
         names = frozenset(n for c in codes for n in c.co_names)
+        namespace = getattr(target, "__globals__", {})
         inner = []
         for name, cell in zip(code.co_freevars, target.__closure__ or ()):
             try:
                 value = cell.cell_contents
             except ValueError:  # an empty cell: the name is not bound yet
                 continue
+            if isinstance(value, weakref.ref):  # a function held weakly (the eager loop cache)
+                value = value()
             if isinstance(value, (types.FunctionType, types.MethodType)):
                 inner.append(value)
-            else:
+            elif value is not None:
                 search((cell, None, None), f"<closure {name}>", value, names)
-        namespace = getattr(target, "__globals__", {})
         for name in sorted(names):
             if name not in namespace:
                 continue
             value = namespace[name]
             if isinstance(value, types.FunctionType):
-                if value.__globals__ is home:
+                if value.__globals__ is namespace:  # a helper of the same module
                     inner.append(value)
             elif not isinstance(value, type):
                 search((None, namespace, name), f"<global {name}>", value, names)
         for g in inner:
-            visit(g, home if home is not None else namespace)
+            visit(g)
 
-    visit(fun, getattr(fun, "__globals__", None))
+    visit(fun)
     return found

@@ -128,7 +128,8 @@ class Plan:
                                            [v._value for v in self.ro_vars], donated, kept)
         except jax.errors.UnexpectedTracerError as error:
             raise _escaped_write_error(self) from error
-        thread.binding = None
+        finally:
+            thread.binding = None
         if new and isinstance(new[0], _Tracer):
             raise _foreign_trace_error(self)
         for var, value in zip(self.write_vars, new):
@@ -137,9 +138,9 @@ class Plan:
 
     def _rare_checks(self, args: tuple) -> bool:
         """Static values, captured paths, a plain ``self``: not every plan has them."""
-        for i, value in self.values:
+        for i, value, key in self.values:
             arg = args[i]
-            if arg is not value and not (type(arg) is type(value) and arg == value):
+            if arg is not value and canonical(arg) != key:
                 return False
         for capture, ref in self.captures:
             if capture.resolve() is not ref():
@@ -163,9 +164,9 @@ class Plan:
             for j, kind in types:
                 if type(leaves[j]) is not kind:
                     return None
-            for j, value in values:
+            for j, value, key in values:
                 leaf = leaves[j]
-                if leaf is not value and not (type(leaf) is type(value) and leaf == value):
+                if leaf is not value and canonical(leaf) != key:
                     return None
             extra += [leaves[j] for j in dynamic]
         return (*kept, *extra)
@@ -322,8 +323,7 @@ class Planner:
                 writes = _union(writes, old[1])
         touched = _union(reads, writes)
         covered = {id(v) for v in walk(arg_roots).variables}
-        outside = [v for v in touched if id(v) not in covered]
-        captures, extras = self._reach(outside, arg_roots)
+        captures, extras = self._reach(touched, covered, arg_roots)
         roots = (arg_roots + [(c.label, obj) for c, obj in captures]
                  + [(f"<pinned {i}>", obj) for i, obj in enumerate(extras)])
         found = walk(roots)
@@ -365,23 +365,24 @@ class Planner:
             self._count_compile(entry)
         return entry, found, roots
 
-    def _reach(self, outside: list, arg_roots: list) -> tuple[list, list]:
-        """How the function reaches the Variables outside its arguments: through
-        a capture path where one leads to them (or to an object holding them),
-        else pinned (their outermost owner, by identity)."""
-        if not outside:
-            return [], []
-        arg_ids = {id(obj) for _, obj in arg_roots}
-        captured = {id(obj): (capture, obj) for capture, obj in find_captures(self.fun)
-                    if id(obj) not in arg_ids}
+    def _reach(self, touched: list, covered: set, arg_roots: list) -> tuple[list, list]:
+        """How the function reaches the Variables it touches: through every
+        capture path that leads to them (or to an object holding them) --
+        also when an argument holds them too, so the key sees the aliasing --
+        else, outside the arguments, pinned (their outermost owner, by identity)."""
+        captured: dict[int, list] = {}
+        for capture, obj in find_captures(self.fun) if touched else ():
+            captured.setdefault(id(obj), []).append((capture, obj))
         chosen: dict[int, tuple[Capture, Any]] = {}
         extras: dict[int, Any] = {}
-        for var in outside:
+        arg_ids = {id(obj) for _, obj in arg_roots}
+        for var in touched:
             chain = _owners(var)
             hit = next((captured[id(o)] for o in reversed(chain) if id(o) in captured), None)
             if hit is not None:
-                chosen.setdefault(id(hit[1]), hit)
-            else:
+                for capture, obj in hit:
+                    chosen.setdefault(id(capture), (capture, obj))
+            elif id(var) not in covered:
                 top = chain[-1]
                 if id(top) not in arg_ids:
                     extras.setdefault(id(top), top)
@@ -493,10 +494,11 @@ def _fill_checks(plan: Plan, layout: CallLayout, values) -> None:
     identities, types, value_checks, kept_pos, donated_pos, trees = [], [], [], [], [], []
 
     def static_check(store_id: list, store_value: list, index: int, value: Any) -> None:
-        if isinstance(canonical(value), ByIdentity):
+        key = canonical(value)
+        if isinstance(key, ByIdentity):
             store_id.append((index, _ref(value)))
-        else:
-            store_value.append((index, value))
+        else:  # compared by key: (3, 5) and (3., 5.) differ, as in the cache key
+            store_value.append((index, value, key))
 
     pending = []
     for i, spec in enumerate(layout.slots):
