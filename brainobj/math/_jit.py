@@ -93,13 +93,15 @@ class JitFunction:
             plan = self._planner.prepare(args, kwargs, widen=widen)
             self._remember(plan)
             inputs = plan.gather(args, kwargs)
+            if inputs is None:  # changed while planning (another thread): plan again
+                continue
             try:
                 return plan.run(*inputs)
             except Replan:
                 widen = plan.entry
         raise RuntimeError(
-            f"{self._planner.owner}: the Variables touched by the function kept changing "
-            "between traces; please report this with the function's code."
+            f"{self._planner.owner}: the Variables or objects the function uses kept changing "
+            "while it was planned; please report this with the function's code."
         )
 
     def _remember(self, plan: Plan) -> None:

@@ -159,7 +159,7 @@ def read_arguments(args: tuple, kwargs: dict, static_argnums: frozenset, static_
 
 # -- objects reached without arguments ---------------------------------------------
 
-_ITEM, _ATTR, _SELF = 0, 1, 2
+_ITEM, _ATTR, _SELF, _DEREF = 0, 1, 2, 3
 _MAX_DEPTH = 4        # steps below a closure cell or global
 _MAX_VISITS = 5000    # containers and holders looked into, per function
 _MAX_PATHS = 8        # paths kept to one object
@@ -170,7 +170,8 @@ class Capture:
 
     Each step is ``(kind, key, length)``: an item of a container (whose
     length must still be ``length``: a list or dict that grew may hold models
-    the function now reaches too), an attribute, or a bound method's ``self``.
+    the function now reaches too), an attribute, a bound method's ``self``,
+    or the target of a weak reference.
     """
 
     __slots__ = ("label", "_cell", "_namespace", "_name", "_steps")
@@ -194,14 +195,36 @@ class Capture:
                     value = value[key]
                 elif kind == _ATTR:
                     value = value.__dict__[key]
-                else:
+                elif kind == _SELF:
                     value = value.__self__
+                else:
+                    value = value()
         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
             return None
         return value
 
     def __repr__(self) -> str:
         return f"<capture {self.label}>"
+
+
+class _WeakSource:
+    """Where a bound method's ``self`` is found: held weakly, so a capture
+    path never keeps the object alive (a cached loop body ``model.step``)."""
+
+    __slots__ = ("_ref",)
+
+    def __init__(self, obj: Any) -> None:
+        try:
+            self._ref = weakref.ref(obj)
+        except TypeError:
+            self._ref = lambda obj=obj: obj
+
+    @property
+    def cell_contents(self) -> Any:
+        obj = self._ref()
+        if obj is None:
+            raise ValueError("the object is gone")
+        return obj
 
 
 def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
@@ -234,9 +257,10 @@ def find_captures(fun: Callable) -> list[tuple[Capture, Any]]:
     visited_functions: set[int] = set()
     budget = [_MAX_VISITS]
 
-    def search(capture_args: tuple, label: str, value: Any, names: frozenset) -> None:
+    def search(capture_args: tuple, label: str, value: Any, names: frozenset,
+               steps: tuple = ()) -> None:
         cell, namespace, name = capture_args
-        queue = [(label, value, ())]
+        queue = [(label, value, steps)]
         seen: set[int] = set()
         while queue:
             label, value, steps = queue.pop(0)
@@ -274,7 +298,7 @@ def find_captures(fun: Callable) -> list[tuple[Capture, Any]]:
             return
         visited_functions.add(id(target))
         if isinstance(f, types.MethodType):
-            search((types.CellType(f.__self__), None, None), "<bound self>", f.__self__, frozenset())
+            search((_WeakSource(f.__self__), None, None), "<bound self>", f.__self__, frozenset())
         codes = list(_code_objects(code))
         names = frozenset(n for c in codes for n in c.co_names)
         namespace = getattr(target, "__globals__", {})
@@ -284,12 +308,13 @@ def find_captures(fun: Callable) -> list[tuple[Capture, Any]]:
                 value = cell.cell_contents
             except ValueError:  # an empty cell: the name is not bound yet
                 continue
-            if isinstance(value, weakref.ref):  # a function held weakly (the eager loop cache)
-                value = value()
+            steps = ()
+            if isinstance(value, weakref.ref):  # held weakly (the eager loop cache's bodies)
+                value, steps = value(), ((_DEREF, None, None),)
             if isinstance(value, (types.FunctionType, types.MethodType)):
                 inner.append(value)
             elif value is not None:
-                search((cell, None, None), f"<closure {name}>", value, names)
+                search((cell, None, None), f"<closure {name}>", value, names, steps)
         for name in sorted(names):
             if name not in namespace:
                 continue
