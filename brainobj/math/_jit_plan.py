@@ -154,10 +154,14 @@ class Plan:
     def _tree_leaves(self, args: tuple, kept: tuple) -> tuple | None:
         """Check pytree arguments (a tuple holding a model) and add their dynamic leaves."""
         extra = []
-        for i, treedef, identities, types, values, dynamic in self.trees:
-            leaves, found = jtu.tree_flatten(args[i], is_leaf=is_state)
-            if found != treedef:
-                return None
+        for i, treedef, flat, identities, types, values, dynamic in self.trees:
+            arg = args[i]
+            if flat is not None and type(arg) is flat[0] and len(arg) == flat[1]:
+                leaves = arg  # a flat list/tuple of leaves: no need to flatten it
+            else:
+                leaves, found = jtu.tree_flatten(arg, is_leaf=is_state)
+                if found != treedef:
+                    return None
             for j, ref in identities:
                 if leaves[j] is not ref():
                     return None
@@ -523,10 +527,19 @@ def _fill_checks(plan: Plan, layout: CallLayout, values) -> None:
             else:
                 leaf_types.append((j, type(next(kept))))
                 dynamic.append(j)
-        trees.append((i, treedef, leaf_ids, leaf_types, leaf_values, dynamic))
+        trees.append((i, treedef, _flat(treedef), leaf_ids, leaf_types, leaf_values, dynamic))
     plan.identities, plan.types, plan.values, plan.trees = identities, types, value_checks, trees
     plan.take_kept, plan.take_donated = _taker(kept_pos), _taker(donated_pos)
     plan.rare = bool(value_checks or plan.captures or plan.plain)
+
+
+def _flat(treedef: Any) -> tuple[type, int] | None:
+    """``(list or tuple, length)`` when ``treedef`` is a flat sequence of leaves."""
+    n = treedef.num_leaves
+    for kind in (tuple, list):
+        if treedef == jtu.tree_structure(kind([0] * n)):
+            return kind, n
+    return None
 
 
 def _taker(positions: list) -> Callable[[tuple], tuple]:
