@@ -1115,3 +1115,47 @@ def test_a_failed_call_keeps_no_reference_to_its_variables():
     del m
     gc.collect()
     assert ref() is None
+
+
+def test_concurrent_first_calls_share_one_compiled_version():
+    nets = [Net(float(i)) for i in range(4)]
+    oracles = [copy.deepcopy(n) for n in nets]
+    step = bm.jit(update)
+    barrier = threading.Barrier(len(nets))
+    errors = []
+
+    def run(n):
+        try:
+            barrier.wait(JOIN_S)
+            for _ in range(10):
+                step(n)
+        except Exception as error:  # reported below, with the thread's model
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in nets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(JOIN_S)
+    assert not errors
+    for n, o in zip(nets, oracles):
+        for _ in range(10):
+            update(o)
+        close_state(n, o)
+    assert step.cache_size == 1
+
+
+def test_a_variable_outliving_its_temporary_owner_is_labelled_by_its_next_one():
+    free = bm.Variable(jnp.zeros(2))
+
+    @bm.jit
+    def make_temporary():
+        t = bp.BrainPyObject()
+        t.v = free  # stored on an object that lives only during the trace
+        return free.value
+
+    make_temporary()
+    gc.collect()
+    holder = bp.BrainPyObject()
+    holder.w = free
+    assert free.label == f"{holder.name}.w"

@@ -365,6 +365,11 @@ class Planner:
             bucket = self.entries.setdefault(key, [])
             if widen is not None and widen in bucket:
                 bucket.remove(widen)
+            twin = next((e for e in bucket if e.full_key == entry.full_key
+                         and e.read_idx == entry.read_idx and e.write_idx == entry.write_idx
+                         and [c.label for c in e.captures] == [c.label for c in entry.captures]), None)
+            if twin is not None:  # another thread compiled the same meanwhile: share it
+                return twin, found, roots
             bucket.append(entry)
             self._count_compile(entry)
         return entry, found, roots

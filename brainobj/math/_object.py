@@ -402,8 +402,9 @@ def _adopt(owner: BrainPyObject, attr: str, value: Any) -> None:
     parent_ref = None
     for path, item in iter_state(value):
         if isinstance(item, Variable):
-            # A copy JAX made, stored on a live object, becomes live state.
-            if item._owner is None or item._owner is COPY:
+            # A copy JAX made, stored on a live object, becomes live state; so
+            # does a Variable whose first owner (a temporary of a trace) died.
+            if item._owner is None or item._owner is COPY or item._owner() is None:
                 suffix = "-".join([attr] + [str(k) for k in path])
                 item._label = f"{owner.name}.{suffix}"
                 parent_ref = parent_ref or weakref.ref(owner)
