@@ -14,6 +14,15 @@ from . import math as bm
 __all__ = ["save", "load"]
 
 
+def _refuse_in_transform(what: str, path: str) -> None:
+    if bm.in_transform():
+        raise bm.MathError(
+            f"{what}({path!r}): cannot read or write checkpoints inside a brainobj transform: "
+            "it would run once, at trace time, with traced values. Save or load outside "
+            "the jitted function (e.g. every N steps of the Python training loop)."
+        )
+
+
 def save(path: str | os.PathLike, obj: Any) -> None:
     """Write ``obj.state_dict()`` to ``path`` (a numpy ``.npz`` file).
 
@@ -32,6 +41,7 @@ def save(path: str | os.PathLike, obj: Any) -> None:
         True
     """
     path = os.fspath(path)
+    _refuse_in_transform("bp.save", path)
     state = obj.state_dict()
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
@@ -55,6 +65,7 @@ def load(path: str | os.PathLike, obj: Any, strict: bool = True) -> bm.LoadRepor
     :meth:`~brainobj.BrainPyObject.load_state_dict` for ``strict``.
     """
     path = os.fspath(path)
+    _refuse_in_transform("bp.load", path)
     try:
         with np.load(path, allow_pickle=False) as data:
             values = {key: data[key] for key in data.files}

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from .. import math as bm
 
-__all__ = ["Layer"]
+__all__ = ["Layer", "is_int", "positive_int"]
+
+
+def is_int(value: Any) -> bool:
+    """A Python or NumPy integer; ``True`` is no size, and ``3.0`` or ``'3'`` are not ints."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def positive_int(owner: str, what: str, value: Any) -> int:
+    """``value`` as a positive ``int``, else ``TypeError``/``ValueError`` naming it."""
+    if not is_int(value):
+        raise TypeError(f"{owner}: {what} must be a positive int, got {value!r} "
+                        f"({type(value).__name__}).")
+    if value <= 0:
+        raise ValueError(f"{owner}: {what} must be a positive int, got {value!r}.")
+    return int(value)
 
 
 class Layer(bm.BrainPyObject):

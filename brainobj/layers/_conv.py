@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Sequence
 
 import jax
@@ -10,25 +9,20 @@ import jax.numpy as jnp
 
 from ..init import Initializer, XavierNormal, ZeroInit
 from .. import math as bm
-from ._base import Layer
+from ._base import Layer, is_int
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d"]
 
 Padding = str | int | Sequence[int] | Sequence[tuple[int, int]]
 
 
-def _is_int(value: Any) -> bool:
-    # NumPy integers count; bools do not (``True`` is no window size).
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _tuple(kind: str, what: str, value: Any, n: int, minimum: int) -> tuple[int, ...]:
     """An int or a length-``n`` sequence of ints, each ``>= minimum``, as an ``n``-tuple."""
     try:
-        values = (value,) * n if _is_int(value) else tuple(value)
+        values = (value,) * n if is_int(value) else tuple(value)
     except TypeError:
         values = ()
-    if len(values) != n or not all(_is_int(v) and v >= minimum for v in values):
+    if len(values) != n or not all(is_int(v) and v >= minimum for v in values):
         raise ValueError(f"{kind}: {what} must be an int >= {minimum} or {n} of them, "
                          f"got {value!r}")
     return tuple(int(v) for v in values)
@@ -41,25 +35,25 @@ def _padding(kind: str, padding: Padding, n: int) -> str | tuple[tuple[int, int]
             raise ValueError(f"{kind}: padding must be 'SAME', 'VALID', an int, ints or "
                              f"(low, high) pairs, got {padding!r}")
         return padding.upper()
-    if _is_int(padding):
+    if is_int(padding):
         padding = (padding,) * n
     try:
         items = tuple(padding)
     except TypeError:
         items = ()
 
-    def is_int(v: Any) -> bool:
-        return _is_int(v) and v >= 0
+    def non_negative(v: Any) -> bool:
+        return is_int(v) and v >= 0
 
     def is_pair(v: Any) -> bool:
-        return isinstance(v, (tuple, list)) and len(v) == 2 and all(is_int(p) for p in v)
+        return isinstance(v, (tuple, list)) and len(v) == 2 and all(non_negative(p) for p in v)
 
-    if len(items) == n and all(is_int(p) for p in items):
+    if len(items) == n and all(non_negative(p) for p in items):
         return tuple((int(p), int(p)) for p in items)
     if len(items) == n and all(is_pair(p) for p in items):
         return tuple((int(lo), int(hi)) for lo, hi in items)
     # One (low, high) pair for the single axis of a 1-d convolution.
-    if n == 1 and len(items) == 2 and all(is_int(p) for p in items):
+    if n == 1 and len(items) == 2 and all(non_negative(p) for p in items):
         return ((int(items[0]), int(items[1])),)
     raise ValueError(f"{kind}: padding must be 'SAME', 'VALID', an int, {n} ints or {n} "
                      f"(low, high) pairs of non-negative ints, got {padding!r}")
@@ -79,7 +73,7 @@ class _Conv(Layer):
                  b_initializer: Initializer | None = ZeroInit(),
                  name: str | None = None) -> None:
         kind, n = type(self).__name__, self._spatial
-        if not (_is_int(in_channels) and _is_int(out_channels) and _is_int(groups)
+        if not (is_int(in_channels) and is_int(out_channels) and is_int(groups)
                 and min(in_channels, out_channels, groups) > 0):
             raise ValueError(f"{kind} needs positive ints, got in_channels={in_channels!r}, "
                              f"out_channels={out_channels!r}, groups={groups!r}")

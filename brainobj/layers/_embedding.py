@@ -10,7 +10,7 @@ import numpy as np
 
 from ..init import Initializer, Normal
 from .. import math as bm
-from ._base import Layer
+from ._base import Layer, positive_int
 
 __all__ = ["Embedding"]
 
@@ -44,10 +44,9 @@ class Embedding(Layer):
 
     def __init__(self, num_embeddings: int, embedding_dim: int,
                  initializer: Initializer = Normal(), name: str | None = None) -> None:
-        if int(num_embeddings) <= 0 or int(embedding_dim) <= 0:
-            raise ValueError(f"Embedding needs positive sizes, got num_embeddings="
-                             f"{num_embeddings}, embedding_dim={embedding_dim}")
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        kind = type(self).__name__
+        self.num_embeddings = positive_int(kind, "num_embeddings", num_embeddings)
+        self.embedding_dim = positive_int(kind, "embedding_dim", embedding_dim)
         self.weight = bm.TrainVar(initializer((self.num_embeddings, self.embedding_dim)))
 
     def update(self, x: Any) -> jax.Array:

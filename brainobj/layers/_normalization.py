@@ -9,19 +9,9 @@ import jax.numpy as jnp
 
 from ..init import Initializer, OneInit, ZeroInit
 from .. import math as bm
-from ._base import Layer
+from ._base import Layer, positive_int
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
-
-
-def _positive_int(owner: str, what: str, value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{owner}: {what} must be a positive int, got {value!r}") from None
-    if number <= 0 or number != value:
-        raise ValueError(f"{owner}: {what} must be a positive int, got {value!r}")
-    return number
 
 
 class _BatchNorm(Layer):
@@ -36,7 +26,7 @@ class _BatchNorm(Layer):
                  bias_initializer: Initializer = ZeroInit(), axis_name: Any = None,
                  name: str | None = None) -> None:
         kind = type(self).__name__
-        self.num_features = _positive_int(kind, "num_features", num_features)
+        self.num_features = positive_int(kind, "num_features", num_features)
         if not 0.0 <= float(momentum) <= 1.0:
             raise ValueError(f"{kind}: momentum must lie in [0, 1] (the weight of the old "
                              f"running value), got {momentum}")
@@ -176,10 +166,11 @@ class LayerNorm(Layer):
     def __init__(self, normalized_shape: int | Sequence[int], epsilon: float = 1e-5,
                  elementwise_affine: bool = True, scale_initializer: Initializer = OneInit(),
                  bias_initializer: Initializer = ZeroInit(), name: str | None = None) -> None:
-        dims = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        dims = (tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list))
+                else (normalized_shape,))
         if not dims:
             raise ValueError("LayerNorm: normalized_shape must name at least one axis")
-        self.normalized_shape = tuple(_positive_int("LayerNorm", "normalized_shape", d)
+        self.normalized_shape = tuple(positive_int("LayerNorm", "normalized_shape", d)
                                       for d in dims)
         if not float(epsilon) > 0.0:
             raise ValueError(f"LayerNorm: epsilon must be > 0, got {epsilon}")

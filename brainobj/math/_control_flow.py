@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
+import numpy as np
 from jax import lax
 from tqdm.auto import tqdm
 
@@ -360,6 +361,12 @@ def _predicate(pred: Any, owner: str = "bm.cond", what: str = "pred") -> Any:
     """``pred`` (a Variable's value, if a Variable), checked to be a scalar."""
     if isinstance(pred, Variable):
         pred = pred.value
+    if not (isinstance(pred, (bool, int, float, np.generic, np.ndarray, jax.Array))):
+        raise MathError(
+            f"{owner}: `{what}` must be a boolean (or a number / array), got "
+            f"{type(pred).__name__} {pred!r:.40}. A string such as 'False' is not a condition; "
+            "compare first (e.g. `x > 0`)."
+        )
     shape = jnp.shape(pred)
     if shape != ():
         raise MathError(

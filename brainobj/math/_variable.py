@@ -75,6 +75,42 @@ def _strong(value: Any) -> Any:
     return value
 
 
+def _describe(value: Any) -> str:
+    if value is None:
+        return "None"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+# What a weakly typed value (a Python number) of each kind may become without
+# losing information: NumPy's `same_kind`, except that Python ints have no
+# signedness (5 fits a uint8; the range is checked separately).
+_KINDS = {"b": "a boolean", "i": "an integer", "u": "an integer", "f": "a floating-point",
+          "c": "a complex"}
+_INTO = {"b": "biufc", "i": "iufc", "u": "iufc", "f": "fc", "c": "c"}
+
+
+def _check_lossless(var: "Variable", original: Any, source: Any, target: Any) -> None:
+    """Refuse a weakly typed value that ``target`` cannot hold without loss."""
+    source, target = np.dtype(source), np.dtype(target)
+    if target == source:
+        return
+    if target.kind not in _INTO.get(source.kind, ""):
+        raise MathError(
+            f"{var.label}: cannot assign {_KINDS.get(source.kind, source.name)} value "
+            f"({_describe(original)}) to a Variable of dtype {target}: it would lose information. "
+            f"Convert it explicitly (e.g. `jnp.round(x).astype({target.name!r})`) if that is "
+            "what you mean."
+        )
+    if target.kind in "iu" and isinstance(original, (int, np.integer)) and not isinstance(original, bool):
+        info = np.iinfo(target)
+        if not info.min <= int(original) <= info.max:
+            raise MathError(
+                f"{var.label}: {original} does not fit its dtype {target} (range "
+                f"{info.min}..{info.max}); it would wrap around."
+            )
+
+
 def value_of(x: Any) -> Any:
     """``x.value`` for a Variable, else ``x`` unchanged."""
     return x.value if isinstance(x, Variable) else x
@@ -84,9 +120,15 @@ class Variable:
     """A mutable container for one array, tracked by brainobj's transforms.
 
     Assigning ``.value`` (or calling :meth:`update`) keeps the shape and dtype
-    fixed: a value of another shape or dtype raises :class:`MathError`. Python
-    scalars and lists are converted; weakly typed values (``v.value = 0.``)
-    adopt the Variable's dtype.
+    fixed. Python scalars and lists are converted; weakly typed values
+    (``v.value = 0.``) adopt the Variable's dtype when that loses nothing.
+
+    Raises :class:`MathError` (naming the Variable, ``'Linear0.W'``), and
+    keeps the old value, when the new value is not an array (``None``, a
+    string, a ragged list), has another shape, has another dtype (cast it
+    first), would lose information (a float into an integer Variable, a
+    complex into a real one, ``300`` or ``-1`` into a ``uint8`` one; also for
+    ``+=``), or is a tracer of a JAX transform that is not brainobj's.
 
     A Variable behaves like its array in arithmetic, indexing and most array
     methods, and ``v[idx] = x`` or ``v += x`` update the box in place.
@@ -182,7 +224,22 @@ class Variable:
         self._owner = None
 
     def _checked(self, new: Any) -> Any:
-        new = as_array(new)
+        """``new`` as an array this Variable can hold, or :class:`MathError`.
+
+        The shape must match; a dtype may change only for a weakly typed
+        value (a Python number) of the same kind that fits (NumPy's
+        ``same_kind`` casting, plus a range check): ``1.7`` into an integer
+        Variable or ``300`` into a ``uint8`` one would lose information.
+        """
+        original = new
+        try:
+            new = as_array(new)
+        except (TypeError, ValueError, OverflowError) as error:
+            raise MathError(
+                f"{self.label}: cannot assign {_describe(original)}: it is not an array "
+                f"({error}). Assign an array (or a number) of shape {tuple(self.shape)} "
+                f"and dtype {self.dtype}."
+            ) from None
         current = self._current()
         if new.shape != current.shape:
             raise MathError(
@@ -195,6 +252,7 @@ class Variable:
                     f"{self.label}: expected dtype {current.dtype}, got {new.dtype}. "
                     f"Cast first, e.g. `x.astype({current.dtype.name!r})`."
                 )
+            _check_lossless(self, original, new.dtype, current.dtype)
             new = jax.lax.convert_element_type(new, current.dtype)
         return _strong(new)
 
@@ -305,6 +363,9 @@ def _binary(op):
         return op(value_of(other), self.value)
 
     def inplace(self, other):
+        if isinstance(other, (int, float, complex)) and not isinstance(other, bool):
+            # JAX wraps `uint8 + 300` silently; refuse what assignment would refuse.
+            _check_lossless(self, other, jnp.asarray(other).dtype, self.dtype)
         self.value = op(self.value, value_of(other))
         return self
 

@@ -1,0 +1,170 @@
+"""Bad input at public entry points: a clear error naming the culprit, nothing changed.
+
+Table-driven: each case builds fresh state, names the error type and a pattern
+its message must contain (the Variable's path, the argument, the layer), and
+the objects whose state -- every Variable, the global random key, the files
+of a directory -- must be exactly as before the failed call.
+"""
+from __future__ import annotations
+
+import os
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import brainobj as bp
+import brainobj.math as bm
+from _helpers import assert_no_tracers, assert_same_state, state_of
+
+
+class Holder(bp.BrainPyObject):
+    def __init__(self):
+        self.f = bm.Variable(jnp.zeros(()))
+        self.i = bm.Variable(jnp.zeros((), jnp.int32))
+        self.u = bm.Variable(jnp.zeros((), jnp.uint8))
+        self.vec = bm.Variable(jnp.zeros(3))
+        self.lin = bp.Linear(3, 2)
+
+
+def _assign(attr, value):
+    def act(h, _):
+        getattr(h, attr).value = value
+    return act
+
+
+def _iadd(attr, value):
+    def act(h, _):
+        var = getattr(h, attr)
+        var += value
+    return act
+
+
+def _jit_assign(attr, value):
+    def act(h, _):
+        bm.jit(lambda h: getattr(h, attr).update(value))(h)
+    return act
+
+
+def _layer(make):
+    def act(h, _):
+        make()
+    return act
+
+
+def _linear_rank0(h, _):
+    h.lin(jnp.ones(()))
+
+
+def _cond(pred):
+    def act(h, _):
+        bm.cond(pred, lambda: h.f.update(h.f + 1.0), lambda: None)
+    return act
+
+
+def _ifelse(conditions):
+    def act(h, _):
+        bm.ifelse(conditions, [lambda: h.f.update(h.f + 1.0), lambda: None])
+    return act
+
+
+def _save_in_jit(h, directory):
+    bm.jit(lambda h: bp.save(os.path.join(directory, "inside.npz"), h))(h)
+
+
+def _load_in_jit(h, directory):
+    path = os.path.join(directory, "ok.npz")
+    bm.jit(lambda h: bp.load(path, h))(h)
+
+
+CASES = [
+    # -- Variables: values that are not arrays -----------------------------------------------
+    ("assign None", _assign("f", None), bp.MathError, r"Holder\d+\.f: cannot assign None"),
+    ("assign str", _assign("f", "1.0"), bp.MathError, r"Holder\d+\.f: cannot assign str"),
+    ("assign object", _assign("f", object()), bp.MathError, r"Holder\d+\.f: cannot assign object"),
+    ("assign ragged list", _assign("vec", [[1.0], [2.0, 3.0]]), bp.MathError,
+     r"Holder\d+\.vec: cannot assign list"),
+    ("assign dict", _assign("f", {"a": 1}), bp.MathError, r"Holder\d+\.f: cannot assign dict"),
+    ("assign too big int", _assign("i", 2 ** 40), bp.MathError, r"Holder\d+\.i: cannot assign int"),
+    # -- Variables: values that would lose information -----------------------------------------
+    ("float into int", _assign("i", 1.7), bp.MathError, r"Holder\d+\.i: .*floating-point.*int32"),
+    ("nan into int", _assign("i", float("nan")), bp.MathError, r"Holder\d+\.i: .*floating-point"),
+    ("inf into int", _assign("i", float("inf")), bp.MathError, r"Holder\d+\.i: .*floating-point"),
+    ("integral float into int", _assign("i", 3.0), bp.MathError, r"Holder\d+\.i: .*floating-point"),
+    ("complex into float", _assign("f", 1 + 2j), bp.MathError, r"Holder\d+\.f: .*complex.*float32"),
+    ("complex into int", _assign("i", 1j), bp.MathError, r"Holder\d+\.i: .*complex"),
+    ("float into uint8", _assign("u", 2.5), bp.MathError, r"Holder\d+\.u: .*floating-point"),
+    ("-1 into uint8", _assign("u", -1), bp.MathError, r"Holder\d+\.u: -1 does not fit .*uint8"),
+    ("300 into uint8", _assign("u", 300), bp.MathError, r"Holder\d+\.u: 300 does not fit"),
+    ("2**31 into int32", _assign("i", 2 ** 31), bp.MathError, r"Holder\d+\.i: "),
+    ("int array into float", _assign("f", jnp.asarray(1, jnp.int32)), bp.MathError,
+     r"Holder\d+\.f: expected dtype float32"),
+    ("wrong shape", _assign("vec", jnp.zeros(4)), bp.MathError, r"Holder\d+\.vec: expected shape \(3,\)"),
+    ("+= float on int", _iadd("i", 1.5), bp.MathError, r"Holder\d+\.i: .*floating-point"),
+    ("+= 300 on uint8", _iadd("u", 300), bp.MathError, r"Holder\d+\.u: 300 does not fit"),
+    ("+= -1 on uint8", _iadd("u", -1), bp.MathError, r"Holder\d+\.u: -1 does not fit"),
+    ("+= complex on float", _iadd("f", 1j), bp.MathError, r"Holder\d+\.f: .*complex"),
+    ("float into int in jit", _jit_assign("i", 1.5), bp.MathError, r"Holder\d+\.i: .*floating-point"),
+    ("None in jit", _jit_assign("f", None), bp.MathError, r"Holder\d+\.f: cannot assign None"),
+    # -- layers ----------------------------------------------------------------------------------
+    ("Linear float size", _layer(lambda: bp.Linear(3.7, 2)), TypeError, r"Linear: num_in .* 3\.7"),
+    ("Linear str size", _layer(lambda: bp.Linear("3", 2)), TypeError, r"Linear: num_in .*'3'"),
+    ("Linear bool size", _layer(lambda: bp.Linear(True, 2)), TypeError, r"Linear: num_in .*True"),
+    ("Linear zero size", _layer(lambda: bp.Linear(0, 2)), ValueError, r"Linear: num_in .* 0"),
+    ("Linear negative out", _layer(lambda: bp.Linear(3, -1)), ValueError, r"Linear: num_out .* -1"),
+    ("Linear rank-0 input", _linear_rank0, bp.MathError, r"Linear\d+: expected inputs with 3"),
+    ("Embedding float size", _layer(lambda: bp.Embedding(2.5, 3)), TypeError,
+     r"Embedding: num_embeddings .* 2\.5"),
+    ("BatchNorm str size", _layer(lambda: bp.BatchNorm1d("4")), TypeError,
+     r"BatchNorm1d: num_features .*'4'"),
+    ("LayerNorm float size", _layer(lambda: bp.LayerNorm(2.0)), TypeError,
+     r"LayerNorm: normalized_shape .* 2\.0"),
+    ("Conv2d float channels", _layer(lambda: bp.Conv2d(3.0, 4, 3)), ValueError,
+     r"Conv2d needs positive ints, got in_channels=3\.0"),
+    # -- branches -----------------------------------------------------------------------------
+    ("cond string predicate", _cond("False"), bp.MathError, r"bm\.cond: `pred` .*str"),
+    ("cond None predicate", _cond(None), bp.MathError, r"bm\.cond: `pred` .*NoneType"),
+    ("cond list predicate", _cond([True]), bp.MathError, r"bm\.cond: `pred` .*list"),
+    ("ifelse string condition", _ifelse(["yes"]), bp.MathError, r"bm\.ifelse: `conditions\[0\]`"),
+    ("cond array predicate", _cond(jnp.ones(2, bool)), bp.MathError, r"bm\.cond: `pred` must be a scalar"),
+    # -- checkpoints --------------------------------------------------------------------------
+    ("save inside jit", _save_in_jit, bp.MathError, r"bp\.save\(.*inside\.npz'\): cannot .* inside"),
+    ("load inside jit", _load_in_jit, bp.MathError, r"bp\.load\(.*ok\.npz'\): cannot .* inside"),
+]
+
+
+@pytest.mark.parametrize("name, act, error, pattern", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_refused_and_changes_nothing(name, act, error, pattern, tmp_path):
+    holder = Holder()
+    bp.save(tmp_path / "ok.npz", holder)
+    before_state = state_of(holder)
+    before_key = np.asarray(bm.random.DEFAULT.value)
+    before_files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(error, match=pattern):
+        act(holder, str(tmp_path))
+    assert_same_state(holder, before_state)
+    np.testing.assert_array_equal(np.asarray(bm.random.DEFAULT.value), before_key)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before_files
+    assert_no_tracers(holder)
+    assert not bm.in_transform()
+
+
+LEGAL = [
+    ("Python int into float", "f", 2, jnp.asarray(2.0)),
+    ("Python int into uint8 in range", "u", 255, jnp.asarray(255, jnp.uint8)),
+    ("Python int into int32", "i", -7, jnp.asarray(-7, jnp.int32)),
+    ("Python float into float", "f", 0.25, jnp.asarray(0.25)),
+    ("numpy int into uint8", "u", np.int64(3), None),
+]
+
+
+@pytest.mark.parametrize("name, attr, value, expected", LEGAL, ids=[c[0] for c in LEGAL])
+def test_legitimate_assignments_still_work(name, attr, value, expected):
+    holder = Holder()
+    var = getattr(holder, attr)
+    if expected is None:  # a strongly typed array of another dtype: refused, as before
+        with pytest.raises(bp.MathError, match="expected dtype uint8"):
+            var.value = value
+        return
+    var.value = value
+    assert var.value.dtype == expected.dtype and var.value == expected
