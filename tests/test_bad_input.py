@@ -68,6 +68,12 @@ def _ifelse(conditions):
     return act
 
 
+def _call(fun):
+    def act(h, _):
+        fun()
+    return act
+
+
 def _save_in_jit(h, directory):
     bm.jit(lambda h: bp.save(os.path.join(directory, "inside.npz"), h))(h)
 
@@ -127,6 +133,30 @@ CASES = [
     ("cond list predicate", _cond([True]), bp.MathError, r"bm\.cond: `pred` .*list"),
     ("ifelse string condition", _ifelse(["yes"]), bp.MathError, r"bm\.ifelse: `conditions\[0\]`"),
     ("cond array predicate", _cond(jnp.ones(2, bool)), bp.MathError, r"bm\.cond: `pred` must be a scalar"),
+    # -- bm.random: refused before the key advances -----------------------------------------
+    ("rand negative dim", _call(lambda: bm.random.rand(-1)), ValueError, r"`dims` must not be negative"),
+    ("randn float dim", _call(lambda: bm.random.randn(2.5)), TypeError, r"`dims` must be an int"),
+    ("uniform negative size", _call(lambda: bm.random.uniform(size=(2, -3))), ValueError,
+     r"`size` must not be negative"),
+    ("normal str size", _call(lambda: bm.random.normal(size="3")), TypeError, r"`size` must be an int"),
+    ("random float size", _call(lambda: bm.random.random(1.5)), TypeError, r"`size` must be an int"),
+    ("randint low >= high", _call(lambda: bm.random.randint(5, 2, size=4)), ValueError,
+     r"randint: needs low < high, got low=5, high=2"),
+    ("randint empty range", _call(lambda: bm.random.randint(0)), ValueError, r"randint: needs low < high"),
+    ("bernoulli p > 1", _call(lambda: bm.random.bernoulli(1.5)), ValueError, r"bernoulli: p must be in \[0, 1\], got 1\.5"),
+    ("bernoulli p < 0", _call(lambda: bm.random.bernoulli(jnp.asarray([0.5, -0.1]))), ValueError,
+     r"bernoulli: p must be in"),
+    ("choice too many", _call(lambda: bm.random.choice(3, size=5, replace=False)), ValueError,
+     r"cannot take 5 samples without replacement from a population of 3"),
+    ("choice empty", _call(lambda: bm.random.choice(0)), ValueError, r"choice: `a` must be a positive int"),
+    ("seed float", _call(lambda: bm.random.seed(1.5)), TypeError, r"a seed must be an int, got 1\.5"),
+    ("seed negative", _call(lambda: bm.random.seed(-1)), ValueError, r"a seed must be in \[0, 2\*\*64\), got -1"),
+    ("seed too big", _call(lambda: bm.random.seed(2 ** 64)), ValueError, r"a seed must be in"),
+    ("seed bool", _call(lambda: bm.random.seed(True)), TypeError, r"a seed must be an int"),
+    ("RandomState float seed", _call(lambda: bm.random.RandomState(0.5)), TypeError,
+     r"RandomState: a seed must be an int"),
+    ("RandomState bad key", _call(lambda: bm.random.RandomState(jnp.zeros(3, jnp.uint32))), ValueError,
+     r"RandomState: a PRNG key must be uint32\[2\]"),
     # -- checkpoints --------------------------------------------------------------------------
     ("save inside jit", _save_in_jit, bp.MathError, r"bp\.save\(.*inside\.npz'\): cannot .* inside"),
     ("load inside jit", _load_in_jit, bp.MathError, r"bp\.load\(.*ok\.npz'\): cannot .* inside"),
@@ -168,3 +198,20 @@ def test_legitimate_assignments_still_work(name, attr, value, expected):
         return
     var.value = value
     assert var.value.dtype == expected.dtype and var.value == expected
+
+
+def test_seeds_use_all_64_bits_and_keep_prngkey_streams():
+    import jax
+
+    assert (bm.random.RandomState(5).value == jax.random.PRNGKey(5)).all()
+    low, high = bm.random.RandomState(0).value, bm.random.RandomState(2 ** 32).value
+    assert not (low == high).all()
+
+
+def test_random_state_accepts_a_typed_key():
+    import jax
+
+    typed = bm.random.RandomState(jax.random.key(3))
+    raw = bm.random.RandomState(jax.random.PRNGKey(3))
+    assert_same_state({"k": typed.value}, {"k": raw.value})
+    np.testing.assert_array_equal(typed.rand(3), raw.rand(3))

@@ -39,16 +39,53 @@ __all__ = [
 Shape = int | Sequence[int] | None
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _dims(what: str, dims: Any) -> tuple[int, ...]:
+    """Sizes given by the caller, checked before any key is drawn."""
+    items = (dims,) if _is_int(dims) else dims
+    try:
+        items = tuple(items)
+    except TypeError:
+        items = None
+    if items is None or not all(_is_int(d) for d in items):
+        raise TypeError(f"bm.random: `{what}` must be an int or a sequence of ints, got {dims!r}.")
+    if any(d < 0 for d in items):
+        raise ValueError(f"bm.random: `{what}` must not be negative, got {dims!r}.")
+    return tuple(int(d) for d in items)
+
+
 def _shape(size: Shape, *params: Any) -> tuple[int, ...]:
     if size is None:
         return jnp.broadcast_shapes(*(jnp.shape(p) for p in params)) if params else ()
-    return (size,) if isinstance(size, int) else tuple(size)
+    return _dims("size", size)
+
+
+def _concrete(x: Any) -> np.ndarray | None:
+    """``x`` as a NumPy array when it is known now (not traced)."""
+    if isinstance(x, jax.core.Tracer):
+        return None
+    try:
+        return np.asarray(x)
+    except Exception:  # not convertible: JAX reports it
+        return None
 
 
 def _new_key(seed_value: int | None) -> jax.Array:
+    """A key from a seed in ``[0, 2**64)``: both 32-bit halves count, so
+    ``seed(2**32)`` and ``seed(0)`` differ (``PRNGKey`` keeps only the low
+    half without 64-bit mode); seeds below ``2**32`` give ``PRNGKey(seed)``."""
     if seed_value is None:
         seed_value = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
-    return jax.random.PRNGKey(seed_value)
+    if not _is_int(seed_value):
+        raise TypeError(f"bm.random: a seed must be an int, got {seed_value!r} "
+                        f"({type(seed_value).__name__}).")
+    seed_value = int(seed_value)
+    if not 0 <= seed_value < 2 ** 64:
+        raise ValueError(f"bm.random: a seed must be in [0, 2**64), got {seed_value}.")
+    return jnp.asarray([seed_value >> 32, seed_value & 0xFFFFFFFF], dtype=jnp.uint32)
 
 
 class RandomState(Variable):
@@ -62,12 +99,18 @@ class RandomState(Variable):
     __slots__ = ()
 
     def __init__(self, seed_or_key: int | jax.Array | None = None) -> None:
-        if seed_or_key is None or isinstance(seed_or_key, (int, np.integer)):
-            key = _new_key(None if seed_or_key is None else int(seed_or_key))
+        if seed_or_key is None or _is_int(seed_or_key):
+            key = _new_key(seed_or_key)
+        elif isinstance(seed_or_key, (float, bool, np.floating, np.bool_, str)):
+            raise TypeError(f"RandomState: a seed must be an int (or a key), got {seed_or_key!r}.")
         else:
-            key = jnp.asarray(seed_or_key, dtype=jnp.uint32)
-            if key.shape != (2,):
-                raise ValueError(f"a PRNG key must have shape (2,), got {key.shape}")
+            key = jnp.asarray(seed_or_key)
+            if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):  # jax.random.key(...)
+                key = jax.random.key_data(key)
+            if key.shape != (2,) or not jnp.issubdtype(key.dtype, jnp.integer):
+                raise ValueError(f"RandomState: a PRNG key must be uint32[2] (or a "
+                                 f"jax.random.key), got {key.dtype}{list(key.shape)}.")
+            key = key.astype(jnp.uint32)
         super().__init__(key)
 
     def seed(self, seed_value: int | None = None) -> None:
@@ -91,16 +134,19 @@ class RandomState(Variable):
 
     def rand(self, *dims: int, key: jax.Array | None = None) -> jax.Array:
         """Uniform samples in ``[0, 1)`` of shape ``dims``."""
+        dims = _dims("dims", dims)
         return jax.random.uniform(self._key(key), dims)
 
     def random(self, size: Shape = None, key: jax.Array | None = None) -> jax.Array:
         """Uniform samples in ``[0, 1)`` of shape ``size`` (NumPy's ``random``)."""
-        return jax.random.uniform(self._key(key), _shape(size))
+        shape = _shape(size)  # checked before the key advances
+        return jax.random.uniform(self._key(key), shape)
 
     random_sample = random
 
     def randn(self, *dims: int, key: jax.Array | None = None) -> jax.Array:
         """Standard normal samples of shape ``dims``."""
+        dims = _dims("dims", dims)
         return jax.random.normal(self._key(key), dims)
 
     def randint(self, low: int, high: int | None = None, size: Shape = None,
@@ -109,31 +155,49 @@ class RandomState(Variable):
         if high is None:
             low, high = 0, low
         low, high = value_of(low), value_of(high)
-        return jax.random.randint(self._key(key), _shape(size, low, high), low, high, dtype)
+        shape = _shape(size, low, high)
+        lo, hi = _concrete(low), _concrete(high)
+        if lo is not None and hi is not None and np.any(lo >= hi):
+            raise ValueError(f"bm.random.randint: needs low < high, got low={low!r}, high={high!r}.")
+        return jax.random.randint(self._key(key), shape, low, high, dtype)
 
     def uniform(self, low: Any = 0.0, high: Any = 1.0, size: Shape = None,
                 key: jax.Array | None = None) -> jax.Array:
         """Uniform samples in ``[low, high)``."""
         low, high = value_of(low), value_of(high)
-        return jax.random.uniform(self._key(key), _shape(size, low, high), minval=low, maxval=high)
+        shape = _shape(size, low, high)  # checked before the key advances
+        return jax.random.uniform(self._key(key), shape, minval=low, maxval=high)
 
     def normal(self, loc: Any = 0.0, scale: Any = 1.0, size: Shape = None,
                key: jax.Array | None = None) -> jax.Array:
         """Normal samples with mean ``loc`` and standard deviation ``scale``."""
         loc, scale = value_of(loc), value_of(scale)
-        return loc + scale * jax.random.normal(self._key(key), _shape(size, loc, scale))
+        shape = _shape(size, loc, scale)  # checked before the key advances
+        return loc + scale * jax.random.normal(self._key(key), shape)
 
     def bernoulli(self, p: Any = 0.5, size: Shape = None,
                   key: jax.Array | None = None) -> jax.Array:
         """Boolean samples that are ``True`` with probability ``p``."""
         p = value_of(p)
-        return jax.random.bernoulli(self._key(key), p, _shape(size, p))
+        shape = _shape(size, p)
+        known = _concrete(p)
+        if known is not None and not np.all((known >= 0) & (known <= 1)):
+            raise ValueError(f"bm.random.bernoulli: p must be in [0, 1], got {p!r}.")
+        return jax.random.bernoulli(self._key(key), p, shape)
 
     def choice(self, a: Any, size: Shape = None, replace: bool = True, p: Any = None,
                key: jax.Array | None = None) -> jax.Array:
         """Samples from ``a`` (an array, or ``range(a)`` for an int)."""
         a = value_of(a)
-        return jax.random.choice(self._key(key), a, _shape(size), replace=replace, p=value_of(p))
+        shape = _shape(size)
+        population = int(a) if _is_int(a) else (jnp.shape(a)[0] if jnp.ndim(a) else None)
+        if population is None or population <= 0:
+            raise ValueError(f"bm.random.choice: `a` must be a positive int or a non-empty "
+                             f"array, got {a!r}.")
+        if not replace and int(np.prod(shape)) > population:
+            raise ValueError(f"bm.random.choice: cannot take {int(np.prod(shape))} samples "
+                             f"without replacement from a population of {population}.")
+        return jax.random.choice(self._key(key), a, shape, replace=replace, p=value_of(p))
 
     def permutation(self, x: Any, axis: int = 0, independent: bool = False,
                     key: jax.Array | None = None) -> jax.Array:
