@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -215,3 +216,15 @@ def test_random_state_accepts_a_typed_key():
     raw = bm.random.RandomState(jax.random.PRNGKey(3))
     assert_same_state({"k": typed.value}, {"k": raw.value})
     np.testing.assert_array_equal(typed.rand(3), raw.rand(3))
+
+
+@pytest.mark.parametrize("label", [-1, -3, 3, 7])
+def test_out_of_range_labels_under_jit_give_nan_not_another_class(label):
+    logits = jnp.array([[1.0, 2.0, 3.0], [0.5, 0.0, -1.0]])
+    labels = jnp.array([label, 0])
+    loss = bm.jit(lambda x, t: bp.losses.cross_entropy_loss(x, t, reduction="none"))(logits, labels)
+    assert np.isnan(np.asarray(loss[0]))
+    expected = -jax.nn.log_softmax(logits[1])[0]
+    np.testing.assert_allclose(np.asarray(loss[1]), np.asarray(expected), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"class indices must lie in \[0, 3\)"):
+        bp.losses.cross_entropy_loss(logits, labels)  # eager: a clear error instead

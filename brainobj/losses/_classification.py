@@ -43,7 +43,8 @@ def cross_entropy_loss(predicts: Any, targets: Any, reduction: Reduction = "mean
     * one fewer dimension than ``predicts`` (shape ``predicts.shape[:-1]``):
       class indices, integer or float (``0.``/``1.`` labels are accepted, as
       BrainPy does); they are checked eagerly to be whole numbers in
-      ``[0, C)`` when not traced;
+      ``[0, C)`` when not traced. Traced, an index outside ``[0, C)`` --
+      negative ones included -- gives a NaN loss;
     * the same shape as ``predicts``: a probability distribution per example
       (e.g. one-hot or smoothed labels).
 
@@ -77,8 +78,12 @@ def cross_entropy_loss(predicts: Any, targets: Any, reduction: Reduction = "mean
                          "got a scalar")
     if targets.shape == logits.shape[:-1]:
         _check_class_indices(targets, logits.shape[-1])
-        loss = optax.losses.softmax_cross_entropy_with_integer_labels(
-            logits, targets.astype(jnp.int32))
+        labels = targets.astype(jnp.int32)
+        # Under a transform the indices cannot be checked; a negative one
+        # would wrap around to a valid class, so make it out of range like
+        # any other bad index (the loss is then NaN, not silently wrong).
+        labels = jnp.where(labels < 0, logits.shape[-1], labels)
+        loss = optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)
     elif targets.shape == logits.shape:
         loss = optax.losses.softmax_cross_entropy(logits, targets.astype(logits.dtype))
     else:
