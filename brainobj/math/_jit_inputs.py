@@ -203,6 +203,11 @@ class Capture:
             return None
         return value
 
+    @property
+    def path(self) -> tuple:
+        """The path's name and every step, container lengths included."""
+        return (self.label, self._steps)
+
     def __repr__(self) -> str:
         return f"<capture {self.label}>"
 

@@ -360,7 +360,6 @@ class Planner:
         # arguments): the entry dies with them.
         entry.extras = [_ref(obj, evict) for obj in extras]
         entry.identity_refs = [_ref(obj, evict) for obj in (*found.identities, *values.identities)]
-        entry.compiled = self._make_compiled(entry)
         with self.lock:
             bucket = self.entries.setdefault(key, [])
             if widen is not None and widen in bucket:
@@ -368,10 +367,18 @@ class Planner:
             twin = next((e for e in bucket if e.full_key == entry.full_key
                          and e.read_idx == entry.read_idx and e.write_idx == entry.write_idx
                          and [c.label for c in e.captures] == [c.label for c in entry.captures]), None)
-            if twin is not None:  # another thread compiled the same meanwhile: share it
-                return twin, found, roots
+            if twin is not None:
+                if [c.path for c in twin.captures] == [c.path for c in entry.captures]:
+                    return twin, found, roots  # another thread compiled the same meanwhile
+                # The same program reached through paths whose container lengths
+                # changed (a dict on the way grew): the old entry's paths lead
+                # nowhere now, so this one takes its place and its compiled code.
+                bucket.remove(twin)
+                entry.compiled = twin.compiled
+            else:
+                entry.compiled = self._make_compiled(entry)
+                self._count_compile(entry)
             bucket.append(entry)
-            self._count_compile(entry)
         return entry, found, roots
 
     def _reach(self, touched: list, covered: set, arg_roots: list) -> tuple[list, list]:
