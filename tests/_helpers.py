@@ -41,7 +41,7 @@ import numpy as np
 import brainobj.math as bm
 
 __all__ = ["assert_same", "assert_close", "state_of", "assert_same_state", "assert_no_tracers",
-           "structure_stamp"]
+           "structure_stamp", "assert_refused"]
 
 
 # -- leaves and trees -----------------------------------------------------------------------------
@@ -271,3 +271,46 @@ def structure_stamp(x: Any) -> int:
     count; setting or deleting attributes and mutating containers do.
     """
     return x.__dict__["_stamp"].count
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+def assert_refused(act: Any, error: type, pattern: str, objects: list, directory: Any = None) -> None:
+    """``act()`` raises ``error`` whose message matches ``pattern`` (a regex
+    naming the culprit), and afterwards nothing changed: every Variable of
+    ``objects``, the global random key, and the files under ``directory``
+    (names and bytes); no object holds a tracer and no trace is left open.
+
+    Example:
+        >>> import pytest, brainobj.math as bm
+        >>> v = bm.Variable(bm.zeros(2))
+        >>> def act():
+        ...     v.value = None
+        >>> assert_refused(act, bm.MathError, r"cannot assign None", [{"v": v}])
+    """
+    import os
+
+    import pytest
+
+    def files() -> dict:
+        if directory is None:
+            return {}
+        found = {}
+        for root, _, names in os.walk(directory):
+            for name in names:
+                path = os.path.join(root, name)
+                with open(path, "rb") as f:
+                    found[os.path.relpath(path, directory)] = f.read()
+        return found
+
+    before_state = [state_of(obj) for obj in objects]
+    before_key = np.asarray(bm.random.DEFAULT.value)
+    before_files = files()
+    with pytest.raises(error, match=pattern):
+        act()
+    for obj, before in zip(objects, before_state):
+        assert_same_state(obj, before)
+    np.testing.assert_array_equal(np.asarray(bm.random.DEFAULT.value), before_key)
+    assert files() == before_files, "files changed although the call failed"
+    assert_no_tracers(*objects)
+    assert not bm.in_transform()

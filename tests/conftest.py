@@ -16,6 +16,7 @@ pytest.register_assert_rewrite("_helpers")
 from _helpers import (  # noqa: E402, F401  (re-exported)
     assert_close,
     assert_no_tracers,
+    assert_refused,
     assert_same,
     assert_same_state,
     state_of,

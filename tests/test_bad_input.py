@@ -16,7 +16,7 @@ import pytest
 
 import brainobj as bp
 import brainobj.math as bm
-from _helpers import assert_no_tracers, assert_same_state, state_of
+from _helpers import assert_refused, assert_same_state
 
 
 class Holder(bp.BrainPyObject):
@@ -168,16 +168,7 @@ CASES = [
 def test_bad_input_is_refused_and_changes_nothing(name, act, error, pattern, tmp_path):
     holder = Holder()
     bp.save(tmp_path / "ok.npz", holder)
-    before_state = state_of(holder)
-    before_key = np.asarray(bm.random.DEFAULT.value)
-    before_files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    with pytest.raises(error, match=pattern):
-        act(holder, str(tmp_path))
-    assert_same_state(holder, before_state)
-    np.testing.assert_array_equal(np.asarray(bm.random.DEFAULT.value), before_key)
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before_files
-    assert_no_tracers(holder)
-    assert not bm.in_transform()
+    assert_refused(lambda: act(holder, str(tmp_path)), error, pattern, [holder], tmp_path)
 
 
 LEGAL = [
