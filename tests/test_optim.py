@@ -8,6 +8,7 @@ import pytest
 
 import brainobj as bp
 import brainobj.math as bm
+from _helpers import assert_close
 
 
 class OptNet(bp.BrainPyObject):
@@ -162,3 +163,117 @@ def test_grads_as_list_in_registered_order():
     opt.update(f_grad())
     np.testing.assert_allclose(a.value, jnp.zeros(2))
     np.testing.assert_allclose(b.value, -jnp.ones(1))
+
+
+# -- half precision: every optimizer against plain optax on the same dtype -----------------------
+
+# The generic Optimizer with transformations whose state is not one moment
+# per parameter: a chain, and float32 hyperparameters kept in the state.
+GENERIC = [
+    ("Optimizer(chain)", lambda lr, tv: bp.optim.Optimizer(
+        optax.chain(optax.clip_by_global_norm(1.0), optax.adam(lr)), tv),
+     lambda lr: optax.chain(optax.clip_by_global_norm(1.0), optax.adam(lr))),
+    ("Optimizer(inject_hyperparams)", lambda lr, tv: bp.optim.Optimizer(
+        optax.inject_hyperparams(optax.sgd)(learning_rate=lr, momentum=0.9), tv),
+     lambda lr: optax.inject_hyperparams(optax.sgd)(learning_rate=lr, momentum=0.9)),
+]
+EVERY = SHORTCUTS + GENERIC
+
+
+def tolerance(dtype):
+    """A few units in the last place of ``dtype`` (relative), for params of size ~1."""
+    eps = float(jnp.finfo(dtype).eps)
+    return dict(rtol=2 * eps, atol=2 * eps)
+
+
+def half_grads(dtype, shapes, step):
+    """Gradients of magnitude 0.5..1.5: float16's Adam needs grad**2 * (1 - b2) above its
+    smallest subnormal, or optax itself divides by zero (eps=1e-8 rounds to 0 in float16)."""
+    keys = jax.random.split(jax.random.PRNGKey(step), len(shapes))
+    out = {}
+    for key, (name, shape) in zip(keys, shapes.items()):
+        k1, k2 = jax.random.split(key)
+        size = jax.random.uniform(k1, shape, minval=0.5, maxval=1.5)
+        out[name] = (size * jnp.sign(jax.random.normal(k2, shape))).astype(dtype)
+    return out
+
+
+def oracle_step(tx):
+    def step(params, state, grads):
+        updates, state = tx.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+    return step
+
+
+@pytest.mark.parametrize("name,make,make_tx", EVERY, ids=[s[0] for s in EVERY])
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16], ids=["bfloat16", "float16"])
+@pytest.mark.parametrize("mode", ["eager", "jit", "jit+schedule"])
+def test_half_precision_matches_optax_on_the_same_dtype(name, make, make_tx, dtype, mode):
+    lr = optax.exponential_decay(0.1, 2, 0.5) if mode == "jit+schedule" else 0.1
+    shapes = {"a": (3, 2), "b": (4,)}
+    params = {k: jax.random.uniform(jax.random.PRNGKey(i), s, minval=-1, maxval=1).astype(dtype)
+              for i, (k, s) in enumerate(shapes.items())}
+    tv = {k: bm.TrainVar(v) for k, v in params.items()}
+    opt = make(lr, tv)
+    tx = make_tx(lr)
+    state = tx.init(params)
+    by_hand = oracle_step(tx)
+    ours = opt.update
+    if mode != "eager":
+        by_hand, ours = jax.jit(by_hand), bm.jit(opt.update)
+    for i in range(3):
+        grads = half_grads(dtype, shapes, i)
+        ours(grads)
+        params, state = by_hand(params, state, grads)
+    got = {k: v.value for k, v in tv.items()}
+    assert all(v.dtype == dtype for v in got.values())  # no silent promotion
+    assert all(bool(jnp.isfinite(v).all()) for v in params.values())  # a finite oracle
+    assert_close(got, params, **tolerance(dtype))
+    # the state has optax's dtypes after its steps, in the Variables of every step
+    assert_close([v.value for v in opt.opt_state], jax.tree.leaves(state), **tolerance(dtype))
+    assert int(opt.step.value) == 3
+    if mode != "eager":
+        assert ours.cache_size == 1  # no dtype drift forced a second compilation
+
+
+class MixedNet(bp.BrainPyObject):
+    """float32 first layer, bfloat16 second layer: one loss, one optimizer."""
+
+    def __init__(self):
+        self.w1 = bm.TrainVar(jax.random.normal(jax.random.PRNGKey(2), (3, 4)) * 0.5)
+        self.w2 = bm.TrainVar((jax.random.normal(jax.random.PRNGKey(3), (4, 2)) * 0.5).astype(jnp.bfloat16))
+
+
+def mixed_loss(params, x, y):
+    h = jnp.tanh(x @ params["w1"]).astype(jnp.bfloat16)
+    return jnp.mean(((h @ params["w2"]).astype(jnp.float32) - y) ** 2)
+
+
+@pytest.mark.parametrize("name,make,make_tx", EVERY, ids=[s[0] for s in EVERY])
+def test_mixed_float32_and_bfloat16_parameters_train_like_optax(name, make, make_tx):
+    net = MixedNet()
+    tv = net.train_vars(method="relative")
+    params = {k: v.value for k, v in tv.items()}
+    opt = make(0.05, tv)
+    f_grad = bm.grad(lambda x, y: mixed_loss({k: v.value for k, v in tv.items()}, x, y),
+                     grad_vars=tv)
+
+    @bm.jit
+    def step(x, y):
+        grads = f_grad(x, y)
+        opt.update(grads)
+        return grads
+
+    tx = make_tx(0.05)
+    state = tx.init(params)
+    by_hand = jax.jit(oracle_step(tx))
+    for _ in range(3):
+        grads = step(X, Y)  # optax gets the very same gradients
+        assert grads["w1"].dtype == jnp.float32 and grads["w2"].dtype == jnp.bfloat16
+        params, state = by_hand(params, state, grads)
+    assert step.cache_size == 1
+    assert net.w1.dtype == jnp.float32 and net.w2.dtype == jnp.bfloat16
+    assert_close(net.w1, params["w1"], rtol=1e-5, atol=1e-6)
+    assert_close(net.w2, params["w2"], **tolerance(jnp.bfloat16))
+    assert_close([v.value for v in opt.opt_state], jax.tree.leaves(state),
+                 **tolerance(jnp.bfloat16))

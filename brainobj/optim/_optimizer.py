@@ -1,9 +1,16 @@
-"""``Optimizer``: any optax ``GradientTransformation`` driving Variables."""
+"""``Optimizer``: any optax ``GradientTransformation`` driving Variables.
+
+One step is all or nothing: the gradients are checked, the whole optax
+update is computed, and every new value (parameters, optax state, step
+counter) is checked against its Variable before the first one is written.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Callable
 
+import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import optax
@@ -11,6 +18,10 @@ import optax
 from .. import math as bm
 
 __all__ = ["Optimizer"]
+
+
+def _is_weak(x: Any) -> bool:
+    return bool(getattr(getattr(x, "aval", x), "weak_type", False))
 
 
 class Optimizer(bm.BrainPyObject):
@@ -24,6 +35,7 @@ class Optimizer(bm.BrainPyObject):
             later with :meth:`register_train_vars`.
         lr: the learning rate or optax schedule ``tx`` was built with, only
             so that :attr:`lr` can report it (the shortcuts fill it in).
+        name: the object's name (default: the class name and a number).
 
     The optax state lives in Variables on the optimizer, so one ``bm.jit``
     step can compute gradients, update the model and update the optimizer.
@@ -32,6 +44,20 @@ class Optimizer(bm.BrainPyObject):
     on its own, and load both into freshly built objects.
     Integer, boolean and key Variables among ``train_vars`` are kept but
     never updated (``bm.grad`` gives them ``None``).
+
+    Parameters keep their dtype (``bfloat16``, ``float16``, ``float32``, mixed
+    in one model). The optax state takes the dtype optax gives it for those
+    parameters; where an optax transformation widens its state on the first
+    step (``optax.inject_hyperparams`` keeps ``float32`` hyperparameters, so
+    a ``bfloat16`` momentum becomes ``float32``), the state is stored in the
+    wider dtype from the start, so its Variables never change dtype and a
+    ``bm.jit`` step never recompiles.
+
+    Raises:
+        TypeError: ``tx`` is not a ``GradientTransformation``, or
+            ``train_vars`` is not a dict, a list or a Variable (see
+            :meth:`register_train_vars` for the rest).
+        MathError: see :meth:`register_train_vars`.
 
     Example:
         >>> import optax, brainobj as bp, brainobj.math as bm
@@ -61,12 +87,32 @@ class Optimizer(bm.BrainPyObject):
 
     # -- registration (slow path: outside transforms) --------------------------
     def register_train_vars(self, train_vars: Any) -> None:
-        """Add Variables to optimize (a dict/Collector or a list) and reset the state."""
+        """Add Variables to optimize (a dict/Collector or a list) and reset the state.
+
+        Args:
+            train_vars: a dict or Collector of Variables (``net.train_vars()``),
+                a list of Variables (keyed by position), or one Variable.
+
+        Raises:
+            MathError: called inside a transform, or a key is already
+                registered for another Variable. Nothing is registered.
+            TypeError: ``train_vars`` is not a dict, a list or a Variable, or
+                one of its values is not a Variable. Nothing is registered.
+            Exception: whatever ``tx.init`` raises for these Variables.
+                Nothing is registered.
+
+        Example:
+            >>> import brainobj as bp, brainobj.math as bm
+            >>> opt = bp.optim.SGD(0.1)
+            >>> opt.register_train_vars({'w': bm.TrainVar(bm.ones(2))})
+            >>> list(opt.vars_to_train)
+            ['w']
+        """
         if bm.in_transform():
             raise bm.MathError(f"{self.name}: register train_vars outside transforms.")
         if isinstance(train_vars, bm.Variable):
             train_vars = [train_vars]
-        if isinstance(train_vars, dict):
+        if isinstance(train_vars, Mapping):
             items = list(train_vars.items())
         elif isinstance(train_vars, (list, tuple)):
             items = [(i, v) for i, v in enumerate(train_vars)]
@@ -81,31 +127,114 @@ class Optimizer(bm.BrainPyObject):
             if key in registered and registered[key] is not var:
                 raise bm.MathError(f"{self.name}: key {key!r} is already registered for another Variable.")
             registered[key] = var
+        # Build the new state before changing anything: tx.init may fail.
+        leaves, state_def = self._initial_state(registered)
         self.vars_to_train = registered
-        self._reset_state()
-
-    def _reset_state(self) -> None:
-        params = [var.value for var in self._trained().values()]
-        leaves, state_def = jtu.tree_flatten(self.tx.init(params))
         self._state_def = state_def
         self.opt_state = [bm.Variable(leaf) for leaf in leaves]
         self.step.value = jnp.zeros((), jnp.int32)
 
+    def _initial_state(self, registered: dict) -> tuple[list, Any]:
+        """``tx.init`` of the trained values, in the dtypes its updates keep.
+
+        Some transformations widen their state on the first update (a float32
+        hyperparameter times a bfloat16 moment); a Variable cannot change
+        dtype, so such leaves start in the wider dtype. Widening is exact and
+        is what optax computes in that step anyway. Only widening: any other
+        change is refused by :meth:`update`, naming the parameter.
+        """
+        params = [var.value for var in _differentiable(registered).values()]
+        state = self.tx.init(params)
+        for _ in range(3):  # widening converges in one or two rounds
+            try:
+                after = jax.eval_shape(lambda s: self.tx.update(params, s, params)[1], state)
+            except Exception:  # noqa: BLE001 -- e.g. a tx needing extra arguments:
+                break          # update() then fails with optax's own error, changing nothing
+            leaves, state_def = jtu.tree_flatten(state)
+            new_leaves, new_def = jtu.tree_flatten(after)
+            if new_def != state_def:
+                break
+            wider = [jnp.asarray(leaf, new.dtype) if _widens(leaf, new) else leaf
+                     for leaf, new in zip(leaves, new_leaves)]
+            if all(a is b for a, b in zip(wider, leaves)):
+                break
+            state = jtu.tree_unflatten(state_def, wider)
+        leaves, state_def = jtu.tree_flatten(state)
+        return leaves, state_def
+
     def _trained(self) -> dict:
-        return {k: v for k, v in self.vars_to_train.items() if bm.is_differentiable(v)}
+        return _differentiable(self.vars_to_train)
 
     # -- the step (hot path: usually traced inside bm.jit) -----------------------
     def update(self, grads: Any) -> None:
         """Apply one step given ``grads`` in the structure ``bm.grad`` returned.
 
-        ``grads`` is a dict with the registered keys (or a list in the
-        registered order). Keys the optimizer does not hold, or missing
-        gradients for trained Variables, raise :class:`~brainobj.math.MathError`.
+        ``grads`` is a dict with the registered keys, or, when the Variables
+        were registered as a list, a list in that order. Each gradient must
+        have its parameter's shape and dtype (a Python number adopts it).
+        Eagerly or inside ``bm.jit``, the step is all or nothing: if anything
+        is wrong, no parameter, optax state or step counter changes.
+
+        Args:
+            grads: the gradients, e.g. ``bm.grad(loss, grad_vars=<the same
+                Variables>)()``. ``None`` (what ``bm.grad`` gives) for integer,
+                boolean and key Variables.
+
+        Raises:
+            TypeError: ``grads`` is not a dict or a list, or is a list though
+                the Variables were registered as a dict.
+            MathError: no Variables are registered; gradients for keys the
+                optimizer does not hold, or none for a Variable it trains; a
+                gradient that is not an array, or has another shape or dtype
+                than its parameter (named, e.g. ``'Linear0.W: gradient has
+                shape (2,), expected (3, 2)'``); a non-``None`` gradient for a
+                Variable that is never trained; a gradient traced by a JAX
+                transform that is not brainobj's (``jax.jit``); an optax
+                transformation whose update changes its state's structure,
+                shape or dtype (named by the parameter it belongs to).
+            Exception: whatever ``tx.update`` itself raises, changing nothing.
+
+        Example:
+            >>> import jax.numpy as jnp, brainobj as bp, brainobj.math as bm
+            >>> w = bm.TrainVar(jnp.ones(2, jnp.bfloat16))
+            >>> opt = bp.optim.Momentum(0.5, {'w': w})
+            >>> opt.update({'w': jnp.ones(2, jnp.bfloat16)})
+            >>> w.value
+            Array([0.5, 0.5], dtype=bfloat16)
+            >>> try:
+            ...     opt.update({'w': jnp.ones(3, jnp.bfloat16)})
+            ... except bm.MathError as error:
+            ...     print(str(error).split(': ', 1)[1][:41])
+            w: gradient has shape (3,), expected (2,)
+            >>> int(opt.step.value)
+            1
         """
+        if self._state_def is None:
+            raise bm.MathError(f"{self.name}: no Variables to train; pass train_vars when building "
+                               "it or call register_train_vars first.")
         trained = self._trained()
-        grads = self._by_key(grads)
-        unknown = [k for k in grads if k not in self.vars_to_train]
-        missing = [k for k in trained if grads.get(k) is None]
+        names = [self._path(key, var) for key, var in trained.items()]
+        updates = self._checked_grads(grads, trained, names)
+        params = [var.value for var in trained.values()]
+        state = jtu.tree_unflatten(self._state_def, [v.value for v in self.opt_state])
+        updates, new_state = self.tx.update(updates, state, params)
+        new_params = optax.apply_updates(params, updates)
+        writes = self._checked_writes(trained, names, new_params, new_state)
+        # Every value fits its Variable: the writes below cannot fail midway.
+        for var, value in writes:
+            var.value = value
+
+    def _path(self, key: Any, var: bm.Variable) -> str:
+        """How errors name a trained Variable: its key, else the model's path."""
+        if isinstance(key, str):
+            return key
+        return var.label if var._label is not None else f"train_vars[{key!r}]"
+
+    def _checked_grads(self, grads: Any, trained: dict, names: list) -> list:
+        """The gradients of the trained Variables, in order, or an error."""
+        by_key = self._by_key(grads)
+        unknown = [k for k in by_key if k not in self.vars_to_train]
+        missing = [k for k in trained if by_key.get(k) is None]
         if unknown or missing:
             parts = []
             if unknown:
@@ -113,39 +242,106 @@ class Optimizer(bm.BrainPyObject):
             if missing:
                 parts.append(f"no gradient for: {missing}")
             raise bm.MathError(f"{self.name}: " + "; ".join(parts) + ". Build the optimizer and "
-                            "bm.grad from the same Variables (e.g. both from net.train_vars()).")
-        params = [var.value for var in trained.values()]
-        updates = []
-        for key, var in trained.items():
-            g = grads[key]
-            g = g.value if isinstance(g, bm.Variable) else jnp.asarray(g)
-            if g.shape != var.shape:
-                raise bm.MathError(f"{self.name}: gradient for {key!r} has shape {g.shape}, "
-                                f"the Variable has {var.shape}.")
-            updates.append(g)
-        state = jtu.tree_unflatten(self._state_def, [v.value for v in self.opt_state])
-        updates, new_state = self.tx.update(updates, state, params)
-        for var, new in zip(trained.values(), optax.apply_updates(params, updates)):
-            var.value = new
-        for var, leaf in zip(self.opt_state, jtu.tree_leaves(new_state)):
-            var.value = leaf
-        self.step.value = self.step.value + 1
+                               "bm.grad from the same Variables (e.g. both from net.train_vars()).")
+        for key, var in self.vars_to_train.items():
+            g = by_key.get(key)
+            if key not in trained and g is not None and getattr(g, "dtype", None) != jax.dtypes.float0:
+                raise bm.MathError(
+                    f"{self.name}: {self._path(key, var)}: got a gradient for a {var.dtype} "
+                    "Variable, which is never trained; its gradient must be None (as bm.grad gives).")
+        return [self._gradient(name, by_key[key], var)
+                for name, (key, var) in zip(names, trained.items())]
+
+    def _gradient(self, name: str, g: Any, var: bm.Variable) -> Any:
+        where = f"{self.name}: {name}"
+        if isinstance(g, bm.Variable):
+            g = g.value
+        if isinstance(g, jax.core.Tracer) and not bm.in_transform():
+            raise bm.MathError(
+                f"{where}: the gradient is traced by a JAX transform that is not brainobj's "
+                "(jax.jit, jax.vmap, jax.grad, ...); the optimizer's Variables would keep its "
+                "tracers. Use bm.jit / bm.grad / bm.vmap around the step instead.")
+        try:
+            g = jnp.asarray(g)
+        except (TypeError, ValueError, OverflowError):
+            raise bm.MathError(f"{where}: the gradient is of type {type(g).__name__}, not an array of "
+                               f"shape {tuple(var.shape)} and dtype {var.dtype}.") from None
+        if g.shape != var.shape:
+            raise bm.MathError(
+                f"{where}: gradient has shape {tuple(g.shape)}, expected {tuple(var.shape)}. "
+                "Compute it with bm.grad over the Variables the optimizer trains.")
+        if g.dtype != var.dtype:
+            # A Python number adopts the parameter's dtype, as in Variable
+            # assignment; an array of another dtype would make optax change
+            # the dtype of the parameter's state (or lose precision silently).
+            lossless = not jnp.iscomplexobj(g) or jnp.issubdtype(var.dtype, jnp.complexfloating)
+            if not (_is_weak(g) and lossless):
+                raise bm.MathError(
+                    f"{where}: gradient has dtype {g.dtype}, expected {var.dtype} (the "
+                    f"parameter's). Cast it first, e.g. `g.astype({var.dtype.name!r})`.")
+            g = g.astype(var.dtype)
+        return g
+
+    def _checked_writes(self, trained: dict, names: list, new_params: list, new_state: Any) -> list:
+        """``[(Variable, value)]`` of the whole step, each value checked to fit."""
+        path_leaves, new_def = jtu.tree_flatten_with_path(new_state)
+        if new_def != self._state_def:
+            raise bm.MathError(
+                f"{self.name}: the optax update returned a state of another structure than "
+                f"tx.init gave ({new_def} vs {self._state_def}); an optimizer's state must keep "
+                "its structure between steps.")
+        owners = _state_owners(new_state, path_leaves, names)
+        pairs = list(zip(trained.values(), new_params, names))
+        pairs += [(var, new, f"the optimizer state of {owner}" if owner else "the optimizer state")
+                  for var, (_, new), owner in zip(self.opt_state, path_leaves, owners)]
+        pairs.append((self.step, self.step.value + 1, "the step counter"))
+        checked = []
+        for var, new, what in pairs:
+            if isinstance(new, jax.core.Tracer) and not bm.in_transform():
+                raise bm.MathError(f"{self.name}: {what} ({var.label}) would hold a tracer of a "
+                                   "JAX transform that is not brainobj's. Use bm.jit instead.")
+            try:
+                checked.append((var, var._checked(new)))
+            except bm.MathError:
+                raise bm.MathError(
+                    f"{self.name}: {what}: the optax update gives shape "
+                    f"{tuple(getattr(new, 'shape', ()))} and dtype {getattr(new, 'dtype', type(new))}, "
+                    f"but {var.label} holds shape {tuple(var.shape)} and dtype {var.dtype}. The "
+                    "transformation must keep the shapes and dtypes of the parameters and of its "
+                    "state between steps (to keep a state in a narrower dtype, have tx.init "
+                    "create it in that dtype, e.g. optax.adam(..., mu_dtype=...)). Nothing was "
+                    "changed.") from None
+        return checked
 
     def _by_key(self, grads: Any) -> dict:
-        if isinstance(grads, dict):
-            return grads
+        if isinstance(grads, Mapping):
+            return dict(grads)
         if isinstance(grads, (list, tuple)):
             keys = list(self.vars_to_train)
+            if keys != list(range(len(keys))):
+                raise TypeError(
+                    f"{self.name}: grads is a {type(grads).__name__}, but the Variables were "
+                    f"registered as a dict (keys {keys[:3]}{'...' if len(keys) > 3 else ''}): "
+                    "pass the dict bm.grad returns for the same dict of Variables.")
             if len(grads) != len(keys):
                 raise bm.MathError(f"{self.name}: got {len(grads)} gradients for {len(keys)} "
-                                "registered Variables.")
+                                   "registered Variables.")
             return dict(zip(keys, grads))
         raise TypeError(f"{self.name}: grads must be a dict or a list, got {type(grads).__name__}")
 
     # -- reporting -----------------------------------------------------------------
     @property
     def lr(self) -> Any:
-        """The learning rate the next step uses (a schedule evaluated at :attr:`step`)."""
+        """The learning rate the next step uses (a schedule evaluated at :attr:`step`).
+
+        Raises:
+            Exception: whatever the schedule raises for the current step.
+
+        Example:
+            >>> import optax, brainobj as bp
+            >>> float(bp.optim.SGD(optax.linear_schedule(1.0, 0.0, 10)).lr)
+            1.0
+        """
         if callable(self.lr_schedule):
             return self.lr_schedule(self.step.value)
         return self.lr_schedule
@@ -153,3 +349,38 @@ class Optimizer(bm.BrainPyObject):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, lr={self.lr_schedule!r}, " \
                f"n_vars={len(self.vars_to_train)})"
+
+
+def _differentiable(variables: dict) -> dict:
+    return {k: v for k, v in variables.items() if bm.is_differentiable(v)}
+
+
+def _widens(leaf: Any, new: Any) -> bool:
+    """Whether ``new``'s dtype is a wider floating dtype than ``leaf``'s (exact to cast to)."""
+    old = jnp.asarray(leaf).dtype
+    return (jnp.issubdtype(old, jnp.inexact) and jnp.issubdtype(new.dtype, jnp.inexact)
+            and old != new.dtype and jnp.promote_types(old, new.dtype) == new.dtype)
+
+
+def _state_owners(state: Any, path_leaves: list, names: list) -> list:
+    """For each state leaf, the name of the parameter it belongs to, or None.
+
+    optax keeps per-parameter state in trees shaped like the parameters (a
+    list, here); a leaf found under such a list belongs to that position.
+    """
+    owners = []
+    for path, _ in path_leaves:
+        node, owner = state, None
+        for key in path:
+            if isinstance(key, jtu.SequenceKey):
+                if type(node) is list and len(node) == len(names):
+                    owner = names[key.idx]
+                node = node[key.idx]
+            elif isinstance(key, jtu.DictKey):
+                node = node[key.key]
+            elif isinstance(key, jtu.GetAttrKey):
+                node = getattr(node, key.name)
+            else:  # a custom pytree node: stop walking
+                break
+        owners.append(owner)
+    return owners
