@@ -84,6 +84,14 @@ def _load_in_jit(h, directory):
     bm.jit(lambda h: bp.load(path, h))(h)
 
 
+def _branchy(x, flag):
+    return x if flag else -x
+
+
+def _loss4(a, b, c, d):
+    return a * b * c * d
+
+
 CASES = [
     # -- Variables: values that are not arrays -----------------------------------------------
     ("assign None", _assign("f", None), bp.MathError, r"Holder\d+\.f: cannot assign None"),
@@ -158,6 +166,44 @@ CASES = [
      r"RandomState: a seed must be an int"),
     ("RandomState bad key", _call(lambda: bm.random.RandomState(jnp.zeros(3, jnp.uint32))), ValueError,
      r"RandomState: a PRNG key must be uint32\[2\]"),
+    # -- transforms: errors name the user's function, argument or branch ---------------------
+    ("jit returns a str", _call(lambda: bm.jit(lambda x: "done")(jnp.ones(2))), bp.MathError,
+     r"bm\.jit\(.*<lambda>\): the function returned a str, 'done' \(as output\)"),
+    ("jit returns an object in a dict", _call(lambda: bm.jit(lambda x: {"a": x, "b": object()})(jnp.ones(2))),
+     bp.MathError, r"returned a object, <object object .*\(as output\['b'\]\)"),
+    ("jit returns the model", lambda h, _: bm.jit(lambda h: h)(h), bp.MathError,
+     r"returned the object Holder\d+ \(as output\)"),
+    ("jit bool of a traced argument", _call(lambda: bm.jit(_branchy)(jnp.ones(()), jnp.ones(()))),
+     jax.errors.TracerBoolConversionError,
+     r"(?s)_branchy at .*test_bad_input\.py:\d+ for bm\.jit.*the argument flag"),
+    ("jit float of a traced Variable", lambda h, _: bm.jit(lambda h: float(h.f.value))(h),
+     jax.errors.ConcretizationTypeError, r"(?s)the argument Holder\d+\.f"),
+    ("jit numpy of a traced pytree leaf", _call(lambda: bm.jit(lambda d: np.asarray(d["x"]))({"x": jnp.ones(2)})),
+     jax.errors.TracerArrayConversionError, r"the argument d\['x'\]"),
+    ("grad argnums past the arguments", _call(lambda: bm.grad(_loss4, argnums=5)(1., 2., 3., 4.)),
+     bp.MathError, r"bm\.grad\(_loss4\): argnums=5 asks for argument 5, but .* 4 positional"),
+    ("grad argnums of an int argument", _call(lambda: bm.grad(_loss4, argnums=3)(1., 2., 3., 4)),
+     bp.MathError, r"bm\.grad\(_loss4\): argument 3 \(`d`\) has dtype int32"),
+    ("grad argnums of a str argument", _call(lambda: bm.grad(_loss4, argnums=(0, 2))(1., 2., "3", 4.)),
+     bp.MathError, r"argument 2 \(`c`\) is a str \('3'\), not an array"),
+    ("grad of an int pytree leaf", _call(lambda: bm.grad(lambda p: p["w"] * p["n"])({"w": 1., "n": 2})),
+     bp.MathError, r"argument 0 \(`p`\) at \['n'\] has dtype int32"),
+    ("cond branches of different shapes", _call(lambda: bm.cond(True, lambda: jnp.ones(2), lambda: jnp.ones(3))),
+     bp.MathError, r"bm\.cond: true_fun returns float32\[2\], but false_fun returns float32\[3\]"),
+    ("cond branches of different structure", lambda h, _: bm.cond(
+        True, lambda: (h.f.update(h.f + 1.0), h.vec.value)[1], lambda: (h.vec.value, h.f.value)),
+     bp.MathError, r"true_fun returns float32\[3\], but false_fun returns \(float32\[3\], float32\[\]\)"),
+    ("switch branch of another dtype", _call(lambda: bm.jit(lambda i: bm.switch(
+        i, [lambda: jnp.ones(2), lambda: jnp.ones(2), lambda: jnp.ones(2, jnp.int32)]))(1)),
+     bp.MathError, r"bm\.switch: branches\[2\] returns int32\[2\], but branches\[0\] returns float32"),
+    ("ifelse branch of another shape", _call(lambda: bm.ifelse([True], [lambda: jnp.ones(2), lambda: jnp.ones(1)])),
+     bp.MathError, r"bm\.ifelse: branches\[1\] returns float32\[1\]"),
+    ("while_loop with body and cond swapped", lambda h, _: bm.while_loop(
+        lambda x: (h.f.update(h.f + 1.0), x.sum() < 10)[1], lambda x: x * 2, jnp.ones(2)),
+     bp.MathError, r"bm\.while_loop: `cond_fun` must return a boolean scalar, got float32\[2\]"),
+    ("while_loop body changing the shape", lambda h, _: bm.while_loop(
+        lambda x: (h.f.update(h.f + 1.0), jnp.concatenate([x, x]))[1], lambda x: x.sum() < 10, jnp.ones(1)),
+     bp.MathError, r"`body_fun` returns float32\[2\], but the operands are float32\[1\]"),
     # -- checkpoints --------------------------------------------------------------------------
     ("save inside jit", _save_in_jit, bp.MathError, r"bp\.save\(.*inside\.npz'\): cannot .* inside"),
     ("load inside jit", _load_in_jit, bp.MathError, r"bp\.load\(.*ok\.npz'\): cannot .* inside"),
@@ -219,3 +265,57 @@ def test_out_of_range_labels_under_jit_give_nan_not_another_class(label):
     np.testing.assert_allclose(np.asarray(loss[1]), np.asarray(expected), rtol=1e-6)
     with pytest.raises(ValueError, match=r"class indices must lie in \[0, 3\)"):
         bp.losses.cross_entropy_loss(logits, labels)  # eager: a clear error instead
+
+
+# -- tracebacks: from the caller's line straight to the user's failing line -------------------
+
+def _user_error(*_):
+    raise ValueError("the user's own error")
+
+
+def _net_for_traceback():
+    return bp.Linear(3, 2)
+
+
+TRACEBACK_CALLS = {
+    "jit": lambda: bm.jit(_user_error)(jnp.ones(2)),
+    "cls_jit method": lambda: bm.jit(lambda m, x: _user_error(m(x)))(_net_for_traceback(), jnp.ones(3)),
+    "grad": lambda: bm.grad(_user_error)(1.0),
+    "grad_vars": lambda: bm.grad(_user_error, grad_vars=bm.TrainVar(jnp.ones(2)))(),
+    "for_loop": lambda: bm.for_loop(_user_error, jnp.ones(3)),
+    "while_loop": lambda: bm.while_loop(_user_error, lambda x: x < 3, 1.0),
+    "cond": lambda: bm.cond(True, _user_error, lambda: 0.0),
+    "vmap": lambda: bm.vmap(_user_error)(jnp.ones(3)),
+    "remat": lambda: bm.remat(_user_error)(jnp.ones(3)),
+    "eval_shape": lambda: bm.eval_shape(_user_error, jnp.ones(3)),
+    "jit of for_loop": lambda: bm.jit(lambda x: bm.for_loop(_user_error, x))(jnp.ones(3)),
+}
+
+
+@pytest.mark.parametrize("kind", list(TRACEBACK_CALLS))
+def test_tracebacks_hide_brainobj_frames(kind):
+    import traceback
+
+    package = os.path.dirname(bp.__file__) + os.sep
+    with pytest.raises(ValueError, match="the user's own error") as info:
+        TRACEBACK_CALLS[kind]()
+    frames = traceback.extract_tb(info.value.__traceback__)
+    assert not [f for f in frames if f.filename.startswith(package)], \
+        [f"{f.filename}:{f.name}" for f in frames]
+    assert frames[-1].name == "_user_error"
+    assert frames[0].filename == __file__  # the call in this test
+
+
+def test_tracebacks_keep_every_frame_when_filtering_is_off():
+    import traceback
+
+    package = os.path.dirname(bp.__file__) + os.sep
+    before = jax.config.jax_traceback_filtering
+    jax.config.update("jax_traceback_filtering", "off")
+    try:
+        with pytest.raises(ValueError) as info:
+            bm.jit(_user_error)(jnp.ones(2))
+    finally:
+        jax.config.update("jax_traceback_filtering", before)
+    frames = traceback.extract_tb(info.value.__traceback__)
+    assert [f for f in frames if f.filename.startswith(package)]

@@ -19,6 +19,8 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 
 from ._errors import MathError
+from ._graph import short_repr
+from ._jax_debug import api_boundary, describe_argument, positional_names
 from ._partition import values_only
 from ._tracing import lookup, tracing
 from ._variable import Variable
@@ -141,7 +143,8 @@ def _differentiate(
         argnums = 0
     nums, single = _check_argnums(argnums, owner) if argnums is not None else ((), False)
     with_vars = grad_vars is not None
-    jax_argnums = ((0,) if with_vars else ()) + tuple(i + 1 for i in nums)
+    name = f"{owner}({getattr(fun, '__qualname__', getattr(fun, '__name__', 'fun'))})"
+    param_names = positional_names(fun)
 
     def layout(groups: list) -> Any:
         """Per-``jax_argnums`` results (Variables' part already rebuilt) ->
@@ -152,35 +155,60 @@ def _differentiate(
             return arg_part
         return var_part if not nums else (var_part, arg_part)
 
-    def first_order(result: Sequence[Any]) -> Any:
+    def first_order(result: Sequence[Any], lifted: dict) -> Any:
         groups = list(result)
         if with_vars:
             groups[0] = spec.rebuild(groups[0])
+        offset = 1 if with_vars else 0
+        for k, arg in lifted.items():
+            groups[offset + k] = arg.rebuild(groups[offset + k])
         return layout(groups)
 
-    def second_order_layout(result: Sequence[Any], args: tuple) -> Any:
+    def second_order_layout(result: Sequence[Any], args: tuple, positions: tuple) -> Any:
         # jax.hessian nests H[i][path in input i][j][path in input j]: each
         # leaf of input i's structure holds a first-order-like row over j.
         rows = []
         for group, block in enumerate(result):
             if with_vars and group == 0:
-                rows.append(spec.rebuild([first_order(row) for row in block]))
+                rows.append(spec.rebuild([first_order(row, {}) for row in block]))
             else:
-                arg = args[nums[group - 1 if with_vars else group]]
+                arg = args[positions[group - 1 if with_vars else group]]
                 treedef = jtu.tree_structure(arg, is_leaf=_is_variable)
                 leaves = treedef.flatten_up_to(block)
-                rows.append(treedef.unflatten([first_order(row) for row in leaves]))
+                rows.append(treedef.unflatten([first_order(row, {}) for row in leaves]))
         return layout(rows)
 
+    @api_boundary
     @functools.wraps(fun)
     def derivative(*args: Any, **kwargs: Any) -> Any:
+        positions = _positions(nums, len(args), argnums, name)
+        # Arguments holding Variables (a model) are differentiated through
+        # their Variables, bound in place like grad_vars: the function runs
+        # on the live object, so its writes (running statistics) land.
+        # (Second derivatives nest blocks per input leaf; there JAX keeps
+        # copying such arguments, as it does for any pytree.)
+        holds = [_holds_variables(args[i]) for i in positions]
+        lifted = {} if second_order else {
+            k: _LiftedArgument(args[i], i) for k, i in enumerate(positions) if holds[k]}
+        for k, i in enumerate(positions):
+            if not holds[k]:
+                _check_differentiable(args[i], describe_argument(i, param_names), name)
         variables = spec.variables
         written: list[Variable] = []
         out_trees: list[Any] = []
+        jax_argnums = ((0,) if with_vars else ()) + tuple(i + 1 for i in positions)
+        jax_args = list(args)
+        for arg in lifted.values():
+            jax_args[arg.position] = [var.value for var in arg.variables]
 
-        def pure(var_values, *args):
-            with tracing(owner, zip(variables, var_values)) as frame:
-                out = fun(*args, **kwargs)
+        def pure(var_values, *traced_args):
+            call_args = list(traced_args)
+            bound = list(zip(variables, var_values))
+            for arg in lifted.values():
+                call_args[arg.position] = arg.live
+                bound += zip(arg.variables, traced_args[arg.position])
+            with tracing(owner, bound) as frame:
+                out = fun(*call_args, **kwargs)
                 if has_aux:
                     if not (isinstance(out, tuple) and len(out) == 2):
                         raise MathError(
@@ -190,7 +218,7 @@ def _differentiate(
                     out, aux = out
                 else:
                     aux = None
-                out, aux = values_only(out, owner), values_only(aux, owner)
+                out, aux = values_only(out, owner), values_only(aux, owner, arrays_only=False)
                 written[:] = frame.writes.values()
                 new_values = [lookup(var) for var in written]
             target = out if reduce_output is None else reduce_output(out)
@@ -200,7 +228,7 @@ def _differentiate(
             return target, (out, aux, new_values)
 
         var_values = [var.value for var in variables]
-        grads, (value, aux, new_values) = jax_transform(pure, jax_argnums, True)(var_values, *args)
+        grads, (value, aux, new_values) = jax_transform(pure, jax_argnums, True)(var_values, *jax_args[:])
         for var, new in zip(written, new_values):
             var.value = new
 
@@ -213,9 +241,9 @@ def _differentiate(
         out_tree = out_trees[0]
         per_leaf = out_tree.flatten_up_to(grads)
         if second_order:
-            result = out_tree.unflatten([second_order_layout(g, args) for g in per_leaf])
+            result = out_tree.unflatten([second_order_layout(g, args, positions) for g in per_leaf])
         else:
-            result = out_tree.unflatten([first_order(g) for g in per_leaf])
+            result = out_tree.unflatten([first_order(g, lifted) for g in per_leaf])
         if return_value and has_aux:
             return result, value, aux
         if return_value:
@@ -225,6 +253,73 @@ def _differentiate(
         return result
 
     return derivative
+
+
+def _positions(nums: tuple, nargs: int, given: Any, name: str) -> tuple:
+    """``argnums`` as non-negative positions of this call's arguments."""
+    out = []
+    for i in nums:
+        if not -nargs <= i < nargs:
+            raise MathError(
+                f"{name}: argnums={given!r} asks for argument {i}, but the function was called "
+                f"with {nargs} positional argument{'s' if nargs != 1 else ''}; pass the "
+                "argument to differentiate by position."
+            )
+        out.append(i % nargs)
+    return tuple(out)
+
+
+def _holds_variables(arg: Any) -> bool:
+    return any(isinstance(leaf, Variable) for leaf in jtu.tree_leaves(arg, is_leaf=_is_variable))
+
+
+def _check_differentiable(arg: Any, what: str, name: str) -> None:
+    """Every leaf of a differentiated argument is a float or complex array."""
+    for path, leaf in jtu.tree_flatten_with_path(arg)[0]:
+        dtype = getattr(leaf, "dtype", None)
+        if dtype is None and isinstance(leaf, (bool, int, float, complex)):
+            dtype = jnp.asarray(leaf).dtype
+        if dtype is None or not jnp.issubdtype(dtype, jnp.inexact):
+            where = what + (f" at {jtu.keystr(path)}" if path else "")
+            got = (f"has dtype {dtype}" if dtype is not None
+                   else f"is a {type(leaf).__name__} ({short_repr(leaf, 40)}), not an array")
+            raise MathError(
+                f"{name}: {where} {got}; gradients are taken with respect to floating-point "
+                "(or complex) inputs. Pass it as a float (e.g. `x.astype(float)`), or leave it "
+                "out of argnums."
+            )
+
+
+class _LiftedArgument:
+    """A differentiated argument that holds Variables (a model).
+
+    JAX sees only its differentiable Variables' values, each distinct
+    Variable once; the function sees the live argument with those Variables
+    bound to the traced values. :meth:`rebuild` lays the gradients out in the
+    argument's structure (a Variable listed twice gets the full gradient at
+    both places); plain arrays and integer Variables inside get ``None``:
+    they are constants of the function.
+    """
+
+    def __init__(self, live: Any, position: int) -> None:
+        self.live = live
+        self.position = position
+        leaves, self.treedef = jtu.tree_flatten(live, is_leaf=_is_variable)
+        self.variables: list[Variable] = []
+        self.index: list[int | None] = []
+        seen: dict[int, int] = {}
+        for leaf in leaves:
+            if not (isinstance(leaf, Variable) and is_differentiable(leaf)):
+                self.index.append(None)
+                continue
+            if id(leaf) not in seen:
+                seen[id(leaf)] = len(self.variables)
+                self.variables.append(leaf)
+            self.index.append(seen[id(leaf)])
+
+    def rebuild(self, grads: Sequence[Any]) -> Any:
+        grads = list(grads)
+        return self.treedef.unflatten([None if i is None else grads[i] for i in self.index])
 
 
 def _describe_output(out: Any) -> str:

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from ._carry import Carried, run_carried
 from ._eager_cache import compiled_once
 from ._errors import MathError
+from ._jax_debug import api_boundary
 from ._jit import JitFunction
 from ._partition import is_state, partition, strip_variables, values_only
 from ._progress import Progress
@@ -127,8 +128,55 @@ def _call_spread(fun: Callable, operands: Any) -> Any:
     return fun(operands)
 
 
+def _type_of(tree: Any) -> tuple[Any, list]:
+    """``tree``'s structure and its leaves' ``(shape, dtype)``, as JAX compares
+    them (weak types aside)."""
+    paths, treedef = jtu.tree_flatten_with_path(tree)
+    return treedef, [(jtu.keystr(p), jnp.shape(x), jnp.result_type(x)) for p, x in paths]
+
+
+class _Shown:
+    """Shows as its text: a pytree of these prints as its structure of types."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _describe_type(treedef: Any, leaves: list) -> str:
+    return repr(treedef.unflatten([_Shown(_aval(leaf)) for leaf in leaves]))
+
+
+def _aval(leaf: tuple) -> str:
+    _, shape, dtype = leaf
+    return f"{dtype}[{','.join(map(str, shape))}]"
+
+
+def _require_same_type(owner: str, expected_what: str, expected: Any, got_what: str, got: Any,
+                       advice: str) -> None:
+    """Raise a MathError naming the first difference between two values' types;
+    ``expected_what`` / ``got_what`` say whose they are, verb included
+    (``"false_fun returns"``, ``"the operands are"``)."""
+    (tree_a, leaves_a), (tree_b, leaves_b) = _type_of(expected), _type_of(got)
+    if tree_a != tree_b:
+        raise MathError(
+            f"{owner}: {got_what} {_describe_type(tree_b, leaves_b)}, but "
+            f"{expected_what} {_describe_type(tree_a, leaves_a)}; {advice}"
+        )
+    for a, b in zip(leaves_a, leaves_b):
+        if a[1:] != b[1:]:
+            where = f" at {a[0]}" if a[0] else ""
+            raise MathError(
+                f"{owner}: {got_what} {_aval(b)}{where}, but {expected_what} "
+                f"{_aval(a)}; {advice}"
+            )
+
+
 # -- loops -------------------------------------------------------------------------------
 
+@api_boundary
 def for_loop(
     body_fun: Callable,
     operands: Any,
@@ -226,6 +274,7 @@ def _python_loop(body_fun, operands, n, reverse, progress_bar) -> Any:
     return jtu.tree_map(lambda *xs: jnp.stack(xs), *outs)
 
 
+@api_boundary
 def scan(
     body_fun: Callable,
     init: Any,
@@ -296,6 +345,7 @@ def scan(
     return _Split(init).rebuild(carry), ys
 
 
+@api_boundary
 def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
     """``jax.lax.while_loop`` with Variables carried implicitly.
 
@@ -328,7 +378,12 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
                 new_ops = _call_spread(body_fun, split.rebuild(ops))
                 if spread and isinstance(new_ops, (tuple, list)):
                     new_ops = type(operands)(new_ops)
-                return split.strip(new_ops, owner, "the value returned by `body_fun`")
+                new_ops = split.strip(new_ops, owner, "the value returned by `body_fun`")
+                _require_same_type(owner, "the operands are", ops, "`body_fun` returns", new_ops,
+                                   "the body must return new operands of the same structure, "
+                                   "shapes and dtypes (check the argument order: body_fun "
+                                   "comes first, then cond_fun).")
+                return new_ops
 
             def call(carried: Carried):
                 body = carried.wrap(user_body)
@@ -337,7 +392,14 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
 
                 def lax_cond(full):
                     _, predicate = check(*full)
-                    return jnp.asarray(predicate, dtype=bool).reshape(())
+                    if jnp.shape(predicate) != ():
+                        raise MathError(
+                            f"{owner}: `cond_fun` must return a boolean scalar, got "
+                            f"{_aval(('', jnp.shape(predicate), jnp.result_type(predicate)))}; "
+                            "reduce it (e.g. `.all()`), and check the argument order: "
+                            "body_fun comes first, then cond_fun."
+                        )
+                    return jnp.asarray(predicate, dtype=bool)
 
                 final_state, ops = lax.while_loop(lax_cond, lambda full: body(*full),
                                                   (carried.initial(), split.arrays))
@@ -376,6 +438,7 @@ def _predicate(pred: Any, owner: str = "bm.cond", what: str = "pred") -> Any:
     return pred
 
 
+@api_boundary
 def switch(index: Any, branches: Sequence[Callable], operands: Any = ()) -> Any:
     """Run ``branches[index](*operands)`` (``jax.lax.switch``; index clamped).
 
@@ -392,30 +455,56 @@ def switch(index: Any, branches: Sequence[Callable], operands: Any = ()) -> Any:
         >>> out
         Array([0., 1., 0.], dtype=float32)
     """
+    return _dispatch(index, branches, operands, "bm.switch", None)
+
+
+def _dispatch(index: Any, branches: Sequence, operands: Any, owner: str,
+              names: tuple | None) -> Any:
     if not branches:
-        raise MathError("bm.switch: `branches` is empty.")
-    index = jnp.asarray(_predicate(index, "bm.switch", "index"), dtype=jnp.int32)
+        raise MathError(f"{owner}: `branches` is empty.")
+    index = jnp.asarray(_predicate(index, owner, "index"), dtype=jnp.int32)
     if in_transform() or not all(callable(b) for b in branches):
-        return _switch(index, branches, operands)
+        return _switch(index, branches, operands, owner, names)
     # Called eagerly (a debugging loop, say): compile once per set of branches.
-    runner = compiled_once(branches[0], ("switch", len(branches)),
-                           lambda *funs: JitFunction(lambda i, ops: _switch(i, funs, ops)),
+    runner = compiled_once(branches[0], ("switch", len(branches), owner, names),
+                           lambda *funs: JitFunction(lambda i, ops: _switch(i, funs, ops, owner, names)),
                            helpers=tuple(branches[1:]))
     return runner(index, operands)
 
 
-def _switch(index: Any, branches: Sequence, operands: Any) -> Any:
-    """``lax.switch`` over ``branches``; objects among the operands stay live."""
+def _switch(index: Any, branches: Sequence, operands: Any, owner: str = "bm.switch",
+            names: Sequence[str] | None = None) -> Any:
+    """``lax.switch`` over ``branches``; objects among the operands stay live.
+    ``names`` name the branches in errors (``true_fun``, ``branches[2]``)."""
     funs = [_as_callable(b) for b in branches]
+    names = names or [f"branches[{k}]" for k in range(len(funs))]
     split = _Split(operands)
 
     def call(carried: Carried):
-        wrapped = [carried.wrap(lambda ops, f=f: _call_spread(f, split.rebuild(ops))) for f in funs]
-        return lax.switch(index, wrapped, carried.initial(), split.arrays)
+        outs: dict[int, Any] = {}
 
-    return run_carried("bm.switch", call)
+        def branch(k: int, f: Callable) -> Callable:
+            def run(ops):
+                outs[k] = _call_spread(f, split.rebuild(ops))
+                return outs[k]
+            return carried.wrap(run)
+
+        try:
+            return lax.switch(index, [branch(k, f) for k, f in enumerate(funs)],
+                              carried.initial(), split.arrays)
+        except TypeError:
+            if len(outs) == len(funs):  # every branch traced: say which ones differ
+                for k in range(1, len(funs)):
+                    _require_same_type(owner, f"{names[0]} returns", values_only(outs[0], owner),
+                                       f"{names[k]} returns", values_only(outs[k], owner),
+                                       "every branch must return the same structure, shapes "
+                                       "and dtypes.")
+            raise
+
+    return run_carried(owner, call)
 
 
+@api_boundary
 def cond(pred: Any, true_fun: Callable, false_fun: Callable, operands: Any = ()) -> Any:
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)`` (``jax.lax.cond``).
 
@@ -433,10 +522,11 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, operands: Any = ())
         >>> v.value
         Array(2., dtype=float32)
     """
-    return switch(jnp.asarray(_predicate(pred), dtype=bool).astype(jnp.int32),
-                  [false_fun, true_fun], operands)
+    return _dispatch(jnp.asarray(_predicate(pred), dtype=bool).astype(jnp.int32),
+                     [false_fun, true_fun], operands, "bm.cond", ("false_fun", "true_fun"))
 
 
+@api_boundary
 def ifelse(conditions: Sequence[Any], branches: Sequence[Callable], operands: Any = ()) -> Any:
     """Run the branch of the first true condition (one ``jax.lax.switch``).
 
@@ -459,4 +549,4 @@ def ifelse(conditions: Sequence[Any], branches: Sequence[Callable], operands: An
                         + [jnp.asarray(True)])
     index = jnp.argmax(stacked)  # the first true one; the appended True is the fallback
     index = jnp.minimum(index, len(branches) - 1)
-    return switch(index, branches, operands)
+    return _dispatch(index, branches, operands, "bm.ifelse", None)

@@ -8,11 +8,13 @@ import equinox as eqx
 import jax
 
 from ._partition import partition, values_only
+from ._jax_debug import api_boundary
 from ._tracing import tracing
 
 __all__ = ["eval_shape"]
 
 
+@api_boundary
 def eval_shape(fun: Callable, *args: Any, **kwargs: Any) -> Any:
     """The shapes and dtypes ``fun(*args, **kwargs)`` would return.
 

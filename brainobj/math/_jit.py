@@ -15,6 +15,7 @@ import weakref
 from typing import Any, Callable, Sequence
 
 from ._carry import MAX_RETRACES
+from ._jax_debug import api_boundary
 from ._jit_plan import Plan, Planner, Replan
 from ._object import BrainPyObject
 from ._tracing import THREAD, lookup
@@ -75,6 +76,7 @@ class JitFunction:
         functools.update_wrapper(self, fun, updated=())
 
     # -- the hot path -----------------------------------------------------------
+    @api_boundary  # tracebacks go from the caller's line to the failing line
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._self is not None:
             args = (self._self, *args)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import types
 import weakref
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import jax.tree_util as jtu
 
@@ -41,7 +41,7 @@ class CallLayout:
     for the static values, for warnings.
     """
 
-    __slots__ = ("nargs", "kw_order", "slots", "key", "described")
+    __slots__ = ("nargs", "kw_order", "slots", "key", "described", "kept_names", "donated_names")
 
     def rebuild(self, objects: list, statics: list, kept: list, donated: list) -> tuple[tuple, dict]:
         """The call's arguments from its objects, statics and dynamic inputs."""
@@ -92,18 +92,27 @@ def _kind(value: Any) -> str:
 
 
 def read_arguments(args: tuple, kwargs: dict, static_argnums: frozenset, static_argnames: frozenset,
-                   donate_argnums: frozenset, plain_self: bool) -> tuple[CallLayout, CallValues]:
+                   donate_argnums: frozenset, plain_self: bool,
+                   param_names: Sequence[str] = ()) -> tuple[CallLayout, CallValues]:
     """Sort one call's arguments; see :class:`CallLayout`.
 
     Objects (and Variables) are managed in place; arrays and Python numbers
     are traced; everything else -- and arguments named static -- is a
     compile-time constant. A plain (non-``BrainPyObject``) ``self`` of a
     jitted method is an object too: its attributes are walked like a model's.
+    ``param_names`` (the function's positional parameters) name the traced
+    values in JAX's messages: ``x``, ``batch['image']``, ``args[2]``.
     """
     layout, values = CallLayout(), CallValues()
     kw_order = tuple(sorted(kwargs))
     slots, key, described = [], [], []
     trees = []
+    names = {"kept": [], "donated": []}
+
+    def user_name(name: int | str) -> str:
+        if isinstance(name, str):
+            return name
+        return param_names[name] if name < len(param_names) else f"args[{name}]"
 
     def static(what: str, value: Any) -> tuple:
         part = canonical(value, values.identities)
@@ -128,10 +137,13 @@ def read_arguments(args: tuple, kwargs: dict, static_argnums: frozenset, static_
         elif kind is DYNAMIC:
             group = "donated" if name in donate_argnums else "kept"
             (values.donated if group == "donated" else values.kept).append(value)
+            if value is not None:  # None has no leaf to name
+                names[group].append(user_name(name))
             slots.append((DYNAMIC, group))
             key.append((DYNAMIC, group))
         else:
-            leaves, treedef = jtu.tree_flatten(value, is_leaf=is_state)
+            paths, treedef = jtu.tree_flatten_with_path(value, is_leaf=is_state)
+            leaves = [leaf for _, leaf in paths]
             kinds = tuple(_kind(leaf) for leaf in leaves)
             if all(k is STATIC for k in kinds):  # a plain constant (a string, a config tuple)
                 key.append(static(what, value))
@@ -139,21 +151,25 @@ def read_arguments(args: tuple, kwargs: dict, static_argnums: frozenset, static_
             else:
                 slots.append((TREE, treedef, kinds))
                 key.append((TREE, treedef, kinds))
-                trees.append((what, leaves, kinds))
+                trees.append((what, user_name(name), paths, kinds))
     # Leaves of pytree arguments come after the top-level values, in slot order.
-    for what, leaves, kinds in trees:
-        for j, (leaf, kind) in enumerate(zip(leaves, kinds)):
+    for what, base, paths, kinds in trees:
+        for j, ((path, leaf), kind) in enumerate(zip(paths, kinds)):
             if kind is OBJECT:
                 values.objects.append(leaf)
             elif kind is STATIC:
                 key.append(static(f"{what} leaf {j}", leaf))
             else:
                 values.kept.append(leaf)
+                if leaf is not None:
+                    names["kept"].append(base + jtu.keystr(path))
     layout.nargs = len(args)
     layout.kw_order = kw_order
     layout.slots = tuple(slots)
     layout.key = (len(args), kw_order, tuple(key))
     layout.described = described
+    layout.kept_names = names["kept"]
+    layout.donated_names = names["donated"]
     return layout, values
 
 

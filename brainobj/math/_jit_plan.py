@@ -35,6 +35,7 @@ import jax
 import jax.tree_util as jtu
 
 from ._errors import MathError
+from ._jax_debug import name_traced_function, positional_names, user_stacklevel
 from ._graph import Structure, structure
 from ._jit_inputs import OBJECT, STATIC, TREE, CallLayout, Capture, find_captures, read_arguments
 from ._keys import ByIdentity, canonical
@@ -63,7 +64,7 @@ class Entry:
     """One compiled function, shared by every call whose structure matches."""
 
     __slots__ = ("layout", "layout_objects", "captures", "extras", "identity_refs", "full_key",
-                 "read_idx", "write_idx", "n_rw", "compiled", "described", "__weakref__")
+                 "read_idx", "write_idx", "n_rw", "compiled", "described", "input_names", "__weakref__")
 
 
 def _ref(obj: Any, callback: Callable | None = None) -> Callable[[], Any]:
@@ -287,6 +288,7 @@ class Planner:
         self.compiles = 0
         self.warned = False
         self.last_described: list | None = None
+        self.param_names = positional_names(fun)
 
     @property
     def owner(self) -> str:
@@ -295,7 +297,7 @@ class Planner:
     # -- planning -----------------------------------------------------------------------
     def prepare(self, args: tuple, kwargs: dict, widen: Entry | None = None) -> Plan:
         layout, values = read_arguments(args, kwargs, self.static_argnums, self.static_argnames,
-                                        self.donate_argnums, self.plain_self)
+                                        self.donate_argnums, self.plain_self, self.param_names)
         walks: dict[tuple, Structure] = {}
 
         def walk(roots: list) -> Structure:
@@ -353,6 +355,7 @@ class Planner:
         entry.n_rw = len(rw)
         entry.write_idx = [position[id(v)] for v in writes]
         entry.described = layout.described + found.described()
+        entry.input_names = [found.variables[i].label for i in entry.read_idx]
         key = layout.key
         evict = functools.partial(_evict, weakref.ref(self), key, weakref.ref(entry))
         # Pinned objects, and values keyed by identity (array attributes
@@ -415,8 +418,12 @@ class Planner:
                 values_only(fun(*args, **kwargs), owner)
                 return list(frame.reads.values()), list(frame.writes.values())
 
+        def discover(kept, donated):
+            found.append(run(kept, donated))
+
+        name_traced_function(discover, "bm.jit", fun, [*layout.kept_names, *layout.donated_names])
         found: list = []
-        jax.eval_shape(lambda k, d: found.append(run(k, d)), values.kept, values.donated)
+        jax.eval_shape(discover, values.kept, values.donated)
         return found[0]
 
     def _make_compiled(self, entry: Entry):
@@ -434,6 +441,8 @@ class Planner:
             return out, new
 
         pure.__name__ = pure.__qualname__ = getattr(fun, "__name__", "pure")
+        name_traced_function(pure, "bm.jit", fun, [*entry.input_names, *entry.layout.donated_names,
+                                                *entry.layout.kept_names])
         donate = ((0,) if self.donate_vars else ()) + ((2,) if self.donate_argnums else ())
         return jax.jit(pure, donate_argnums=donate, inline=self.inline)
 
@@ -480,7 +489,7 @@ class Planner:
             f"changing between calls; last change: {changes}. Values that change between "
             "calls should live in Variables or be passed as array arguments.",
             RetraceWarning,
-            stacklevel=6,  # the caller of the jitted function
+            stacklevel=user_stacklevel(),  # the caller of the jitted function
         )
 
     def cache_size(self) -> int:

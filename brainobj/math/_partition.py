@@ -18,6 +18,7 @@ import equinox as eqx
 import jax.tree_util as jtu
 
 from ._errors import MathError
+from ._graph import short_repr
 from ._object import BrainPyObject
 from ._variable import Variable
 
@@ -60,24 +61,39 @@ def partition(tree: Any, keep: Callable[[Any], bool] = eqx.is_array) -> tuple[An
     return arrays, rebuild
 
 
-def values_only(out: Any, owner: str) -> Any:
+def values_only(out: Any, owner: str, arrays_only: bool = True) -> Any:
     """A transformed function's output with its Variables replaced by their values.
 
     Objects cannot be returned: their state lives in their Variables, which
-    the transform updates in place.
+    the transform updates in place. Nor can other Python values (strings,
+    arbitrary objects): JAX returns only arrays -- except where they pass
+    through untouched (``arrays_only=False``: the auxiliary output of ``grad``).
+
+    Raises:
+        MathError: an output leaf is an object or not array-like, naming its
+            place in the output (``output[1]['loss']``).
     """
 
-    def leaf(x: Any) -> Any:
+    def leaf(path: tuple, x: Any) -> Any:
         if isinstance(x, Variable):
             return x.value
+        where = "output" + jtu.keystr(path)
         if isinstance(x, BrainPyObject):
             raise MathError(
-                f"{owner}: the function returned the object {x.name}; return arrays "
-                "instead (the live object's Variables are updated in place)."
+                f"{owner}: the function returned the object {x.name} (as {where}); return "
+                "arrays instead (the live "
+                "object's Variables are updated in place)."
+            )
+        if arrays_only and not eqx.is_array_like(x):
+            raise MathError(
+                f"{owner}: the function returned a {type(x).__name__}, {short_repr(x, 40)} (as "
+                f"{where}), not an array; "
+                "a transformed function returns only arrays, numbers and containers of "
+                "them. Return other values from code outside the transform."
             )
         return x
 
-    return jtu.tree_map(leaf, out, is_leaf=is_state)
+    return jtu.tree_map_with_path(leaf, out, is_leaf=is_state)
 
 
 def strip_variables(tree: Any) -> Any:

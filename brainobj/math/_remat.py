@@ -8,6 +8,7 @@ from typing import Any, Callable
 import jax
 
 from ._carry import Carried, run_carried
+from ._jax_debug import api_boundary
 from ._partition import partition
 
 __all__ = ["remat"]
@@ -32,6 +33,7 @@ def remat(fun: Callable, prevent_cse: bool = True, policy: Callable | None = Non
         True
     """
 
+    @api_boundary
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:
         dynamic, rebuild = partition((args, kwargs))

@@ -24,6 +24,7 @@ import jax.tree_util as jtu
 
 from ._carry import MAX_RETRACES
 from ._errors import MathError
+from ._jax_debug import api_boundary
 from ._graph import structure
 from ._partition import is_state, values_only
 from ._tracing import lookup, tracing
@@ -208,6 +209,7 @@ def vmap(
     """
     owner = "bm.vmap"
 
+    @api_boundary
     @functools.wraps(fun)
     def mapped(*args: Any, **kwargs: Any) -> Any:
         split = _Split(args, kwargs, in_axes, axis_size)
