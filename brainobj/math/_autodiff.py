@@ -399,9 +399,15 @@ def grad(
             listed twice gets the same, full gradient at both places. Integer,
             boolean and PRNG-key Variables get ``None`` instead of a gradient
             (never an error).
-        argnums: positional arguments to differentiate, as in ``jax.grad``.
-            With neither ``grad_vars`` nor ``argnums``, argument 0. A Variable
-            passed there gets an array gradient.
+        argnums: positional arguments to differentiate, as in ``jax.grad``
+            (negative numbers count from the end). With neither ``grad_vars``
+            nor ``argnums``, argument 0. A Variable passed there gets an
+            array gradient. An argument holding Variables (a model) is
+            differentiated through its float Variables: ``fun`` runs on the
+            live object, so its writes (a BatchNorm's running statistics)
+            land as under ``grad_vars``, and the gradient comes back in the
+            argument's structure (a copy of the object holding gradient
+            arrays, ``None`` for integer Variables and plain arrays).
         has_aux: ``fun`` returns ``(value, aux)``.
         return_value: also return ``fun``'s value.
 
@@ -411,6 +417,18 @@ def grad(
         asked for -- then ``(grads, value)``, ``(grads, aux)`` or
         ``(grads, value, aux)`` following BrainPy's conventions. Variables
         ``fun`` writes hold their new values afterwards.
+
+    Raises:
+        TypeError: ``grad_vars`` is not a Variable, a sequence or a dict of
+            them; ``argnums`` is not an int or a non-empty tuple of ints.
+        MathError: ``argnums`` names an argument the call does not have; a
+            differentiated argument (or a leaf of it) is not a float or
+            complex array (naming it, e.g. ``argument 1 (`x`) at ['n']``);
+            ``fun`` does not return a real scalar (or a pair with
+            ``has_aux=True``), or returns an object or a non-array value.
+            Errors raised by ``fun`` propagate unchanged, without brainobj's
+            frames in the traceback; after any error every Variable holds
+            its value from before the call.
 
     Example:
         >>> import brainobj.math as bm
@@ -435,6 +453,9 @@ def value_and_grad(
 
     With ``has_aux=True`` it returns ``((value, aux), grads)``, like
     ``jax.value_and_grad``.
+
+    Raises:
+        TypeError, MathError: as :func:`grad`.
 
     Example:
         >>> import brainobj.math as bm
@@ -473,6 +494,9 @@ def vector_grad(
     BrainPy's ``vector_grad``: for an elementwise ``fun`` this is the
     elementwise derivative. ``return_value=True`` returns the vector value.
 
+    Raises:
+        TypeError, MathError: as :func:`grad` (any output shape is allowed).
+
     Example:
         >>> import brainobj.math as bm
         >>> bm.vector_grad(lambda x: x ** 2)(bm.arange(3.))
@@ -507,6 +531,9 @@ def jacrev(
     Same arguments and return layout as :func:`grad`; ``fun`` may return an
     array or a pytree.
 
+    Raises:
+        TypeError, MathError: as :func:`grad` (any output shape is allowed).
+
     Example:
         >>> import brainobj.math as bm
         >>> bm.jacrev(lambda x: x * bm.arange(1., 3.))(bm.ones(2))
@@ -528,6 +555,9 @@ def jacfwd(
     return_value: bool = False,
 ) -> Callable:
     """Jacobian by forward mode (``jax.jacfwd``); see :func:`jacrev`.
+
+    Raises:
+        TypeError, MathError: as :func:`grad` (any output shape is allowed).
 
     Example:
         >>> import brainobj.math as bm
@@ -554,6 +584,9 @@ def hessian(
     dict ``grad_vars``; with ``argnums`` too, ``(H_vars, H_args)`` where each
     entry of ``H_vars`` (and each leaf of ``H_args``) is a row
     ``(d/d grad_vars, d/d args)``.
+
+    Raises:
+        TypeError, MathError: as :func:`grad`.
 
     Example:
         >>> import brainobj.math as bm

@@ -205,6 +205,12 @@ def for_loop(
         progress_bar: show a tqdm bar, advanced from inside the compiled loop
             about 100 times in all (a host callback, not one per step).
 
+    Raises:
+        MathError: a body that returns an object or a non-array value, operands with no
+            arrays or disagreeing lengths, or a Variable refusing a written value. Errors raised
+            by the user's functions propagate unchanged, without brainobj's frames in the
+            traceback; after any error every Variable holds its value from before the call.
+
     Example:
         >>> import brainobj.math as bm
         >>> total = bm.Variable(bm.zeros(()))
@@ -291,6 +297,12 @@ def scan(
     unchanged (return them in the carry); objects in ``operands`` reach every
     step unsliced.
 
+    Raises:
+        MathError: `body_fun` does not return a pair (carry, y), the carry changes
+            structure, shape or dtype, or it returns an object or a non-array value. Errors
+            raised by the user's functions propagate unchanged, without brainobj's frames in the
+            traceback; after any error every Variable holds its value from before the call.
+
     Example:
         >>> import brainobj.math as bm
         >>> calls = bm.Variable(bm.zeros((), dtype=int))
@@ -354,6 +366,13 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
     passed as one argument. ``cond_fun`` may read Variables -- it sees the
     values the body wrote -- but must not write them. Returns the final
     operands; objects among them pass through unchanged.
+
+    Raises:
+        MathError: `cond_fun` returns anything but a boolean scalar or writes a Variable;
+            `body_fun` returns operands of another structure, shape or dtype, or puts other
+            objects in place of the operands' objects. Errors raised by the user's functions
+            propagate unchanged, without brainobj's frames in the traceback; after any error
+            every Variable holds its value from before the call.
 
     Example:
         >>> import brainobj.math as bm
@@ -446,6 +465,13 @@ def switch(index: Any, branches: Sequence[Callable], operands: Any = ()) -> Any:
     keeps its value when another branch runs. Every branch must return the
     same structure of arrays.
 
+    Raises:
+        MathError: `index` is not a boolean or number (a string such as 'False'), or not a
+            scalar; branches return different structures, shapes or dtypes (naming the two that
+            differ); `branches` is empty. Errors raised by the user's functions propagate
+            unchanged, without brainobj's frames in the traceback; after any error every
+            Variable holds its value from before the call.
+
     Example:
         >>> import brainobj.math as bm
         >>> hits = bm.Variable(bm.zeros(3))
@@ -511,6 +537,13 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, operands: Any = ())
     Both branches are traced; a Variable written in only one of them keeps its
     value when the other runs. A branch may also be a constant value.
 
+    Raises:
+        MathError: `pred` is not a boolean or number (a string such as 'False'), or not a
+            scalar; branches return different structures, shapes or dtypes (naming the two that
+            differ) (`true_fun` / `false_fun`). Errors raised by the user's functions propagate
+            unchanged, without brainobj's frames in the traceback; after any error every
+            Variable holds its value from before the call.
+
     Example:
         >>> import brainobj.math as bm
         >>> v = bm.Variable(bm.zeros(()))
@@ -532,6 +565,14 @@ def ifelse(conditions: Sequence[Any], branches: Sequence[Callable], operands: An
 
     ``conditions`` has one entry per branch, or one fewer (the last branch is
     then the "else"). When no condition holds, the last branch runs.
+
+    Raises:
+        MathError: a condition is not a boolean or number (a string such as 'False'), or not
+            a scalar; branches return different structures, shapes or dtypes (naming the two
+            that differ); the number of conditions is not the number of branches or one fewer.
+            Errors raised by the user's functions propagate unchanged, without brainobj's frames
+            in the traceback; after any error every Variable holds its value from before the
+            call.
 
     Example:
         >>> import brainobj.math as bm

@@ -29,6 +29,11 @@ def stack_objects(objects: Sequence[Any]) -> Any:
     deep copy of the first with stacked values: map over it with
     ``bm.vmap(..., in_axes=0)``.
 
+    Raises:
+        MathError: called inside a transform, given no objects, or the objects differ in
+            their Variables' paths, shapes or dtypes, or in their static attributes (naming the
+            first difference).
+
     Example:
         >>> import brainobj as bp, brainobj.math as bm
         >>> class Scale(bp.BrainPyObject):
@@ -121,6 +126,10 @@ def unstack_objects(stacked: Any) -> list:
 
     Every Variable must have the same leading (ensemble) axis; each member
     is a deep copy of ``stacked`` holding its slice.
+
+    Raises:
+        MathError: called inside a transform, or given an object whose Variables lack a
+            common leading (ensemble) axis.
 
     Example:
         >>> import brainobj as bp, brainobj.math as bm

@@ -23,6 +23,10 @@ def eval_shape(fun: Callable, *args: Any, **kwargs: Any) -> Any:
     Array arguments may be ``jax.ShapeDtypeStruct``; objects and other
     non-array arguments (strings, Python numbers) are passed as they are.
 
+    Raises:
+        MathError: the function returns an object or a non-array value. Nothing runs and no
+            Variable changes, whatever the function writes.
+
     Example:
         >>> import brainobj.math as bm
         >>> v = bm.Variable(bm.zeros(3))

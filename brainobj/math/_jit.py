@@ -10,6 +10,7 @@ when no cached plan applies.
 from __future__ import annotations
 
 import functools
+import inspect
 import types
 import weakref
 from typing import Any, Callable, Sequence
@@ -40,6 +41,9 @@ class JitFunction:
 
     Attributes:
         fun: the original function.
+
+    Raises:
+        MathError: when called, as described in :func:`jit`; nothing changes.
     """
 
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(),
@@ -58,6 +62,8 @@ class JitFunction:
         # Indices count the arguments the caller passes; `self` comes first
         # internally, for methods and bound methods alike.
         shift = 1 if (method or bound_self is not None) else 0
+        _check_static_arguments(fun, shift, _as_tuple(static_argnums), _as_tuple(static_argnames),
+                                _as_tuple(donate_argnums))
         self.fun = fun
         self._self = bound_self
         name = getattr(fun, "__qualname__", getattr(fun, "__name__", repr(fun)))
@@ -126,6 +132,9 @@ class JitFunction:
         Its ``jaxpr`` shows the program (the Variables' values come first, as
         inputs), and ``.lower()`` leads on to XLA's text, as with ``jax.jit``.
 
+        Raises:
+            MathError: as a call would (see :func:`jit`).
+
         Example:
             >>> import brainobj.math as bm
             >>> v = bm.Variable(bm.zeros(2))
@@ -165,6 +174,46 @@ class JitFunction:
 
     def __repr__(self) -> str:
         return f"<bm.jit of {self._planner.name}>"
+
+
+def _check_static_arguments(fun: Callable, shift: int, static_argnums: tuple, static_argnames: tuple,
+                            donate_argnums: tuple) -> None:
+    """Refuse argument numbers and names ``fun`` cannot have (as ``jax.jit``
+    does), when its signature says so."""
+    name = getattr(fun, "__qualname__", getattr(fun, "__name__", repr(fun)))
+    for what, values in (("static_argnums", static_argnums), ("donate_argnums", donate_argnums)):
+        for i in values:
+            if not isinstance(i, int) or isinstance(i, bool):
+                raise TypeError(f"bm.jit({name}): {what} must hold ints, got {i!r}.")
+    for n in static_argnames:
+        if not isinstance(n, str):
+            raise TypeError(f"bm.jit({name}): static_argnames must hold strings, got {n!r}.")
+    both = set(static_argnums) & set(donate_argnums)
+    if both:
+        raise ValueError(f"bm.jit({name}): argument {min(both)} is both static and donated; "
+                         "a static argument has no buffer to donate.")
+    try:
+        parameters = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        return
+    kinds = {p.kind for p in parameters}
+    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    callable_with = len(positional) - shift
+    if inspect.Parameter.VAR_POSITIONAL not in kinds:
+        for what, values in (("static_argnums", static_argnums), ("donate_argnums", donate_argnums)):
+            for i in values:
+                if not -callable_with <= i < callable_with:
+                    raise ValueError(
+                        f"bm.jit({name}): {what} has {i}, but the function takes "
+                        f"{callable_with} positional argument{'s' if callable_with != 1 else ''} "
+                        f"({', '.join(positional[shift:]) or 'none'})."
+                    )
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        names = {p.name for p in parameters if p.kind != p.POSITIONAL_ONLY}
+        for n in static_argnames:
+            if n not in names:
+                raise ValueError(f"bm.jit({name}): static_argnames has {n!r}, but the function has "
+                                 f"no such parameter ({', '.join(sorted(names)) or 'none'}).")
 
 
 def _rewatch(ref: Callable[[], Any], callback: Callable) -> Callable[[], Any]:
@@ -213,6 +262,23 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     Returns:
         A :class:`JitFunction`; used as ``@bm.jit`` or ``@bm.jit(...)``.
 
+    Raises:
+        TypeError: ``fun`` is not callable, or an argument number or name is
+            not an int / a string.
+        ValueError: ``static_argnums``, ``donate_argnums`` or
+            ``static_argnames`` name an argument ``fun`` does not have, or an
+            argument is both static and donated.
+        MathError: when called -- the function returned an object or a
+            non-array value (naming its place in the output); wrote a
+            Variable inside a JAX transform that is not brainobj's
+            (``jax.jit``, ``jax.lax.scan`` inside); assigned an attribute of
+            a plain ``self``; or a Variable refused the value written (see
+            :class:`Variable`). Errors raised by ``fun`` itself propagate
+            unchanged, with brainobj's frames left out of the traceback, and
+            JAX's errors about traced values name ``fun``'s arguments and
+            Variables. After any error, every Variable holds its value from
+            before the call.
+
     Example:
         >>> import brainobj as bp, brainobj.math as bm
         >>> class Acc(bp.BrainPyObject):
@@ -243,6 +309,9 @@ def cls_jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] 
     Argument indices exclude ``self``. The compiled function is shared by
     every instance of the same structure: a second instance with
     same-shaped Variables does not recompile.
+
+    Raises:
+        TypeError, ValueError, MathError: as :func:`jit`.
 
     Example:
         >>> import brainobj.math as bm

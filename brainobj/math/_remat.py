@@ -24,6 +24,11 @@ def remat(fun: Callable, prevent_cse: bool = True, policy: Callable | None = Non
     Arguments that are not arrays (Python numbers, strings, ``None``) are
     passed as they are, so ``fun`` may branch on them.
 
+    Raises:
+        MathError: the function returns an object or a non-array value. Errors raised by the
+            user's functions propagate unchanged, without brainobj's frames in the traceback;
+            after any error every Variable holds its value from before the call.
+
     Example:
         >>> import brainobj.math as bm
         >>> w = bm.TrainVar(bm.asarray(3.))

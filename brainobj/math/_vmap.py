@@ -43,6 +43,9 @@ class StateAxes:
     Plain arrays in the same argument (not in a Variable) follow the ``...``
     entry, and are broadcast when there is none.
 
+    Raises:
+        TypeError: a key is not a Variable type or `...`, or an axis is not an int or None.
+
     Example:
         >>> import brainobj.math as bm
         >>> axes = bm.StateAxes({bm.TrainVar: 0, ...: None})
@@ -192,6 +195,14 @@ def vmap(
     are split so each element draws its own numbers; Variables reached
     through closures and globals are broadcast (see the module notes for
     what writing them means). With nothing mapped, give ``axis_size``.
+
+    Raises:
+        MathError: `in_axes` does not match the arguments, mapped axes have different sizes,
+            a Variable written per example is not mapped (a broadcast Variable, named), random
+            states cannot be split without a mapped axis, or the function returns an object or a
+            non-array value. Errors raised by the user's functions propagate unchanged, without
+            brainobj's frames in the traceback; after any error every Variable holds its value
+            from before the call.
 
     Example -- an ensemble of three linear models, one input batch:
 
