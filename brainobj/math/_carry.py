@@ -41,6 +41,10 @@ class Carried:
         self.variables: list[Variable] = []
         self.missed: dict[int, Variable] = {}
 
+    def labels(self) -> list[str]:
+        """The carried Variables' names, for JAX's messages about their values."""
+        return [var.label for var in self.variables]
+
     def initial(self) -> list:
         """The carried Variables' current values (recorded as reads)."""
         return [var.value for var in self.variables]

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from ._carry import Carried, run_carried
 from ._eager_cache import compiled_once
 from ._errors import MathError
-from ._jax_debug import api_boundary
+from ._jax_debug import api_boundary, name_traced_function, operand_names
 from ._jit import JitFunction
 from ._partition import is_state, partition, strip_variables, values_only
 from ._progress import Progress
@@ -233,7 +233,8 @@ def for_loop(
 
     def build(body: Callable):
         progress = Progress(n) if progress_bar else None
-        return JitFunction(lambda ops: _scan_loop(body, ops, n, reverse, unroll, remat, progress)), progress
+        return JitFunction(lambda ops: _scan_loop(body, ops, n, reverse, unroll, remat, progress),
+                           shown_as=("bm.for_loop", body)), progress
 
     runner, progress = compiled_once(body_fun, ("for_loop", reverse, unroll, remat, progress_bar, n),
                                       build)
@@ -259,6 +260,9 @@ def _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress) -> Any:
                 progress.report(index, reverse)
             return step(state, x)
 
+        name_traced_function(scan_body, "bm.for_loop", body_fun, [
+            *carried.labels(), "<step index>",
+            *operand_names(split.arrays, body_fun, isinstance(operands, (tuple, list)))])
         return lax.scan(scan_body, carried.initial(), (jnp.arange(n), split.arrays),
                         reverse=reverse, unroll=unroll)
 
@@ -339,6 +343,10 @@ def scan(
 
                 if remat:
                     scan_body = jax.checkpoint(scan_body)
+                else:
+                    name_traced_function(scan_body, owner, body_fun, [
+                        *carried.labels(), *operand_names(init_split.arrays, body_fun, False, 0),
+                        *operand_names(xs_split.arrays, body_fun, False, 1)])
                 (final_state, carry), ys = lax.scan(
                     scan_body, (carried.initial(), init_split.arrays), xs_split.arrays,
                     reverse=reverse, unroll=unroll)
@@ -352,7 +360,7 @@ def scan(
     runner = make_run(body_fun)
     if not in_transform():
         runner = compiled_once(body_fun, ("scan", reverse, unroll, remat),
-                               lambda body: JitFunction(make_run(body)))
+                               lambda body: JitFunction(make_run(body), shown_as=(owner, body)))
     carry, ys = runner(init, operands)
     return _Split(init).rebuild(carry), ys
 
@@ -420,8 +428,13 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
                         )
                     return jnp.asarray(predicate, dtype=bool)
 
-                final_state, ops = lax.while_loop(lax_cond, lambda full: body(*full),
-                                                  (carried.initial(), split.arrays))
+                def lax_body(full):
+                    return body(*full)
+
+                names = [*carried.labels(), *operand_names(split.arrays, body_fun, spread)]
+                name_traced_function(lax_cond, owner, cond_fun, names)
+                name_traced_function(lax_body, owner, body_fun, names)
+                final_state, ops = lax.while_loop(lax_cond, lax_body, (carried.initial(), split.arrays))
                 return final_state, ops
 
             return run_carried(owner, call)
@@ -432,7 +445,8 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
     runner = make_run(body_fun, cond_fun)
     if not in_transform():
         runner = compiled_once(body_fun, ("while_loop", type(operands) if spread else None),
-                               lambda body, cond: JitFunction(make_run(body, cond)), helpers=(cond_fun,))
+                               lambda body, cond: JitFunction(make_run(body, cond), shown_as=(owner, body)),
+                               helpers=(cond_fun,))
     return _Split(operands).rebuild(runner(operands))
 
 
@@ -493,7 +507,8 @@ def _dispatch(index: Any, branches: Sequence, operands: Any, owner: str,
         return _switch(index, branches, operands, owner, names)
     # Called eagerly (a debugging loop, say): compile once per set of branches.
     runner = compiled_once(branches[0], ("switch", len(branches), owner, names),
-                           lambda *funs: JitFunction(lambda i, ops: _switch(i, funs, ops, owner, names)),
+                           lambda *funs: JitFunction(lambda i, ops: _switch(i, funs, ops, owner, names),
+                                                     shown_as=(owner, "/".join(reversed(names or ("branches",))))),
                            helpers=tuple(branches[1:]))
     return runner(index, operands)
 
@@ -513,7 +528,10 @@ def _switch(index: Any, branches: Sequence, operands: Any, owner: str = "bm.swit
             def run(ops):
                 outs[k] = _call_spread(f, split.rebuild(ops))
                 return outs[k]
-            return carried.wrap(run)
+            pure = carried.wrap(run)
+            name_traced_function(pure, owner, f, [
+                *carried.labels(), *operand_names(split.arrays, f, isinstance(operands, (tuple, list)))])
+            return pure
 
         try:
             return lax.switch(index, [branch(k, f) for k, f in enumerate(funs)],

@@ -41,6 +41,7 @@ def _caller(ref: weakref.ref) -> Callable:
             raise ReferenceError("brainobj: a cached loop outlived its body function.")
         return fun(*args, **kwargs)
 
+    call.__wrapped_weakly__ = ref  # lets error messages name the user's function
     return call
 
 

@@ -26,7 +26,8 @@ import os
 import sys
 from typing import Any, Callable, Sequence, TypeVar
 
-__all__ = ["api_boundary", "name_traced_function", "positional_names", "describe_argument", "user_stacklevel"]
+__all__ = ["api_boundary", "name_traced_function", "positional_names", "describe_argument", "operand_names",
+           "user_stacklevel"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,15 +48,16 @@ def api_boundary(fun: F) -> F:
     return _boundary(fun) if _boundary is not None else fun
 
 
-def name_traced_function(traced: Callable, traced_for: str, user_fun: Callable,
+def name_traced_function(traced: Callable, traced_for: str, user_fun: Callable | str,
                          arg_names: Sequence[str]) -> None:
     """Make JAX's messages about ``traced`` (brainobj's wrapper around
     ``user_fun``) name ``user_fun``, its source line, and ``arg_names``: one
-    name per flattened input leaf of ``traced``, in order."""
+    name per flattened input leaf of ``traced``, in order. ``user_fun`` may
+    be a string naming what is traced (``"true_fun/false_fun"``)."""
     try:
         from jax._src import api_util, core
 
-        source = api_util.fun_sourceinfo(user_fun)
+        source = user_fun if isinstance(user_fun, str) else api_util.fun_sourceinfo(_target(user_fun))
         info = core.DebugInfo(traced_for, source, tuple(arg_names), core.initial_result_paths)
         traced.__fun_debug_info__ = info  # read by jax's api_util.debug_info
     except Exception:  # noqa: BLE001  (an older or newer JAX: default names)
@@ -84,7 +86,7 @@ def positional_names(fun: Callable) -> tuple:
     """``fun``'s positional parameter names, to name arguments in messages;
     ``()`` when its signature cannot be read."""
     try:
-        parameters = inspect.signature(fun).parameters.values()
+        parameters = inspect.signature(_target(fun)).parameters.values()
     except (TypeError, ValueError):
         return ()
     return tuple(p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
@@ -93,3 +95,30 @@ def positional_names(fun: Callable) -> tuple:
 def describe_argument(position: int, names: Sequence[str]) -> str:
     """``argument 2 (`x`)``, or ``argument 2`` when the name is unknown."""
     return f"argument {position} (`{names[position]}`)" if position < len(names) else f"argument {position}"
+
+
+def operand_names(operands: Any, fun: Callable, spread: bool, position: int = 0) -> list[str]:
+    """Names for the array leaves of ``operands`` as ``fun`` receives them:
+    by its parameters' names when a tuple of operands is spread over its
+    arguments (BrainPy's convention), else as its parameter ``position``."""
+    import jax.tree_util as jtu
+
+    names = positional_names(fun)
+    out = []
+    for path, _ in jtu.tree_flatten_with_path(operands)[0]:
+        index = getattr(path[0], "idx", None) if path else None
+        if spread and index is not None and index < len(names):
+            out.append(names[index] + jtu.keystr(path[1:]))
+        elif not spread and position < len(names):
+            out.append(names[position] + jtu.keystr(path))
+        else:
+            out.append("operands" + jtu.keystr(path))
+    return out
+
+
+def _target(fun: Callable) -> Callable:
+    """The user's function behind a weakly held stand-in (an eager loop
+    cache's caller), else ``fun`` itself."""
+    ref = getattr(fun, "__wrapped_weakly__", None)
+    target = ref() if ref is not None else None
+    return target if target is not None else fun

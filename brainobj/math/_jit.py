@@ -48,7 +48,7 @@ class JitFunction:
 
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(),
                  donate_argnums=(), donate_vars: bool = False, inline: bool = False,
-                 method: bool = False) -> None:
+                 method: bool = False, shown_as: tuple[str, Any] | None = None) -> None:
         bound_self = None
         if isinstance(fun, BrainPyObject):  # jit(model) compiles model.__call__
             fun = fun.__call__
@@ -74,6 +74,8 @@ class JitFunction:
             donate_argnums=[i + shift for i in _as_tuple(donate_argnums)],
             donate_vars=donate_vars, inline=inline, plain_self=bool(shift),
         )
+        if shown_as is not None:  # a loop's runner: JAX's messages name the loop and its body
+            self._planner.traced_for, self._planner.source = shown_as
         # Most recent first; replaced whole (never mutated), so the fast path
         # reads a consistent list while another thread plans.
         self._plans: tuple[Plan, ...] = ()

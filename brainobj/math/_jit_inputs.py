@@ -21,7 +21,9 @@ import weakref
 from typing import Any, Callable, Iterator, Sequence
 
 import jax.tree_util as jtu
+import numpy as np
 
+from ._errors import MathError
 from ._graph import short_repr
 from ._keys import canonical
 from ._partition import is_dynamic, is_state
@@ -93,7 +95,7 @@ def _kind(value: Any) -> str:
 
 def read_arguments(args: tuple, kwargs: dict, static_argnums: frozenset, static_argnames: frozenset,
                    donate_argnums: frozenset, plain_self: bool,
-                   param_names: Sequence[str] = ()) -> tuple[CallLayout, CallValues]:
+                   param_names: Sequence[str] = (), owner: str = "bm.jit") -> tuple[CallLayout, CallValues]:
     """Sort one call's arguments; see :class:`CallLayout`.
 
     Objects (and Variables) are managed in place; arrays and Python numbers
@@ -135,6 +137,7 @@ def read_arguments(args: tuple, kwargs: dict, static_argnums: frozenset, static_
             slots.append((OBJECT,))
             key.append((OBJECT,))
         elif kind is DYNAMIC:
+            _check_traceable(value, user_name(name), owner)
             group = "donated" if name in donate_argnums else "kept"
             (values.donated if group == "donated" else values.kept).append(value)
             if value is not None:  # None has no leaf to name
@@ -160,6 +163,7 @@ def read_arguments(args: tuple, kwargs: dict, static_argnums: frozenset, static_
             elif kind is STATIC:
                 key.append(static(f"{what} leaf {j}", leaf))
             else:
+                _check_traceable(leaf, base + jtu.keystr(path), owner)
                 values.kept.append(leaf)
                 if leaf is not None:
                     names["kept"].append(base + jtu.keystr(path))
@@ -171,6 +175,15 @@ def read_arguments(args: tuple, kwargs: dict, static_argnums: frozenset, static_
     layout.kept_names = names["kept"]
     layout.donated_names = names["donated"]
     return layout, values
+
+
+def _check_traceable(value: Any, name: str, owner: str) -> None:
+    """A NumPy array of objects or strings cannot become a JAX array."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "OUSV":
+        raise MathError(
+            f"{owner}: argument {name} is a NumPy array of dtype {value.dtype}, which JAX cannot "
+            "trace; convert it to numbers, or make it static (static_argnums/static_argnames)."
+        )
 
 
 # -- objects reached without arguments ---------------------------------------------

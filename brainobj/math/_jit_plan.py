@@ -289,6 +289,9 @@ class Planner:
         self.warned = False
         self.last_described: list | None = None
         self.param_names = positional_names(fun)
+        # How JAX's messages show the function being traced.
+        self.traced_for: str = "bm.jit"
+        self.source: Any = fun
 
     @property
     def owner(self) -> str:
@@ -297,7 +300,8 @@ class Planner:
     # -- planning -----------------------------------------------------------------------
     def prepare(self, args: tuple, kwargs: dict, widen: Entry | None = None) -> Plan:
         layout, values = read_arguments(args, kwargs, self.static_argnums, self.static_argnames,
-                                        self.donate_argnums, self.plain_self, self.param_names)
+                                        self.donate_argnums, self.plain_self, self.param_names,
+                                        self.owner)
         walks: dict[tuple, Structure] = {}
 
         def walk(roots: list) -> Structure:
@@ -421,7 +425,7 @@ class Planner:
         def discover(kept, donated):
             found.append(run(kept, donated))
 
-        name_traced_function(discover, "bm.jit", fun, [*layout.kept_names, *layout.donated_names])
+        name_traced_function(discover, self.traced_for, self.source, [*layout.kept_names, *layout.donated_names])
         found: list = []
         jax.eval_shape(discover, values.kept, values.donated)
         return found[0]
@@ -441,7 +445,7 @@ class Planner:
             return out, new
 
         pure.__name__ = pure.__qualname__ = getattr(fun, "__name__", "pure")
-        name_traced_function(pure, "bm.jit", fun, [*entry.input_names, *entry.layout.donated_names,
+        name_traced_function(pure, self.traced_for, self.source, [*entry.input_names, *entry.layout.donated_names,
                                                 *entry.layout.kept_names])
         donate = ((0,) if self.donate_vars else ()) + ((2,) if self.donate_argnums else ())
         return jax.jit(pure, donate_argnums=donate, inline=self.inline)
