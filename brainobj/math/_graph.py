@@ -18,18 +18,39 @@ Three walks live here, all cycle-safe:
   end on a cycle of objects (``a.peer = b; b.peer = a``).
 
 Plain lists, tuples and dicts (and the Node/Var containers) are transparent:
-their elements are found wherever they are nested.
+their elements are found wherever they are nested. An object's attributes are
+its ``__dict__`` entries followed by the ``__slots__`` its classes declare
+(:func:`own_attributes`), for the walks and the pytree rules alike.
+
+Names
+-----
+A key of ``vars()``/``nodes()`` is made of *parts*: attribute names and
+container keys (list indices, dict keys). A part is written as its text
+(``str(key)``; a str as itself), except that the characters that separate
+parts are percent-encoded, so that every path has its own key:
+
+* ``%`` is written ``%25`` and ``.`` is written ``%2E`` (both methods);
+* with ``method='absolute'``, ``-`` (which separates an attribute from its
+  container keys there) is also written ``%2D``;
+* an empty part is written ``%``.
+
+Ordinary names (identifiers, indices, int keys, keys such as ``'conv-1'`` in
+relative paths) are unchanged: ``{'a.b': v}`` stored as ``d`` is named
+``'d.a%2Eb'``, while ``{'a': {'b': v}}`` is ``'d.a.b'``. Two keys of one dict
+with the same text (``0`` and ``'0'``) cannot both hold state: stored
+containers refuse that pair (:mod:`._containers`).
 """
 
 from __future__ import annotations
 
+import types
 from collections import deque
 from typing import Any, Iterator
 
 import equinox as eqx
 
 from ._collector import Collector
-from ._containers import EPOCH, stamp_of
+from ._containers import EPOCH, key_text, register_state_types, stamp_of
 from ._errors import MathError
 from ._keys import ByIdentity, canonical
 from ._variable import Variable
@@ -44,19 +65,159 @@ class GraphNode:
     __slots__ = ()
 
 
+register_state_types(Variable, GraphNode)
+
+
 def is_node(value: Any) -> bool:
     return isinstance(value, GraphNode)
 
 
+# -- slots -----------------------------------------------------------------------
+
+_SLOTS_CACHE = "_brainobj_slots_"  # set on each object class by its metaclass
+
+
+def find_slots(kind: type) -> tuple[tuple[str, Any], ...]:
+    """``(name, descriptor)`` of each slot the classes of ``kind`` declare, from
+    the base class down (``__dict__`` and ``__weakref__`` excepted; private
+    names mangled as Python does).
+
+    Raises nothing (a class without slots gives ``()``).
+
+    Example:
+        >>> class A:
+        ...     __slots__ = ('x', '__y')
+        >>> [name for name, _ in find_slots(A)]
+        ['x', '_A__y']
+    """
+    found: list[tuple[str, Any]] = []
+    names: set[str] = set()
+    for klass in reversed(kind.__mro__):
+        declared = klass.__dict__.get("__slots__")
+        if declared is None:
+            continue
+        for slot in (declared,) if isinstance(declared, str) else declared:
+            if slot in ("__dict__", "__weakref__"):
+                continue
+            if slot.startswith("__") and not slot.endswith("__"):  # name mangling
+                slot = f"_{klass.__name__.lstrip('_')}{slot}"
+            descriptor = klass.__dict__.get(slot)
+            if isinstance(descriptor, types.MemberDescriptorType) and slot not in names:
+                names.add(slot)
+                found.append((slot, descriptor))
+    return tuple(found)
+
+
+def slot_attributes(kind: type) -> tuple[tuple[str, Any], ...]:
+    """:func:`find_slots`, cached on object classes (plain classes: computed).
+
+    Raises nothing.
+
+    Example:
+        >>> import brainobj as bp
+        >>> class S(bp.BrainPyObject):
+        ...     __slots__ = ('w',)
+        >>> [name for name, _ in slot_attributes(S)]
+        ['w']
+    """
+    cached = kind.__dict__.get(_SLOTS_CACHE)
+    return cached if cached is not None else find_slots(kind)
+
+
 def own_attributes(obj: Any) -> Iterator[tuple[str, Any]]:
-    """The user attributes of an object (or a plain object's ``__dict__``)."""
+    """The user attributes of an object (or of a plain object): its
+    ``__dict__`` entries in order (bookkeeping left out), then its slots that
+    are set.
+
+    Raises nothing.
+
+    Example:
+        >>> import brainobj as bp
+        >>> class S(bp.BrainPyObject):
+        ...     __slots__ = ('w', 'unset')
+        ...     def __init__(self):
+        ...         self.w, self.size = 1, 2
+        >>> list(own_attributes(S()))
+        [('size', 2), ('w', 1)]
+    """
     items = getattr(obj, "__dict__", {}).items()
     if not is_node(obj):
         yield from items
-        return
-    for key, value in items:
-        if key not in INTERNAL_ATTRS:
-            yield key, value
+    else:
+        for key, value in items:
+            if key not in INTERNAL_ATTRS:
+                yield key, value
+    for name, descriptor in slot_attributes(type(obj)):
+        try:
+            value = descriptor.__get__(obj, type(obj))
+        except AttributeError:  # declared, never assigned
+            continue
+        yield name, value
+
+
+# -- names -----------------------------------------------------------------------
+
+def name_part(key: Any, absolute: bool = False) -> str:
+    """How an attribute name or container key is written in a key of
+    ``vars()``/``nodes()`` (see the module notes on names).
+
+    Raises whatever ``str(key)`` raises (for builtin keys, nothing).
+
+    Example:
+        >>> name_part(0), name_part('conv-1'), name_part('conv-1', absolute=True)
+        ('0', 'conv-1', 'conv%2D1')
+        >>> name_part('a.b'), name_part('50%'), name_part('')
+        ('a%2Eb', '50%25', '%')
+    """
+    text = key if type(key) is str else key_text(key)
+    if not text:
+        return "%"
+    if "%" in text or "." in text or (absolute and "-" in text):
+        text = text.replace("%", "%25").replace(".", "%2E")
+        if absolute:
+            text = text.replace("-", "%2D")
+    return text
+
+
+def relative_key(parts: Any) -> str:
+    """``'ss.0.l1.W'``: the relative key of a path of attributes and keys.
+
+    Raises nothing for builtin keys (see :func:`name_part`).
+
+    Example:
+        >>> relative_key(('ss', 0, 'l1', 'W')), relative_key(('d', 'a.b'))
+        ('ss.0.l1.W', 'd.a%2Eb')
+    """
+    return ".".join(name_part(p) for p in parts)
+
+
+def absolute_key(name: str, parts: Any) -> str:
+    """``'SuperSuperLinear0.vv-0'``: the absolute key of a path within the
+    object named ``name`` (an attribute, then container keys).
+
+    Raises nothing for builtin keys (see :func:`name_part`).
+
+    Example:
+        >>> absolute_key('SuperSuperLinear0', ('vv', 0)), absolute_key('N0', ('d', 'x-y'))
+        ('SuperSuperLinear0.vv-0', 'N0.d-x%2Dy')
+    """
+    return f"{name}.{'-'.join(name_part(p, True) for p in parts)}"
+
+
+def readable_path(root: str, segments: Any) -> str:
+    """``"Net0.layers[0].W"``: a path for messages, keys shown by ``repr``.
+
+    Raises nothing for builtin keys.
+
+    Example:
+        >>> readable_path('Net0', [('layers', (0,)), ('W', ())])
+        'Net0.layers[0].W'
+    """
+    out = [root]
+    for attr, keys in segments:
+        out.append(f".{attr}")
+        out.extend(f"[{k!r}]" for k in keys)
+    return "".join(out)
 
 
 def is_container(value: Any) -> bool:
@@ -102,33 +263,72 @@ def collect(
     appears once however many paths reach it. Attributes a class declares
     as references (:func:`referenced_attributes`) are walked after
     everything else, so a Variable is keyed by the path of the object that
-    owns it; with ``skip_references`` they are not walked at all.
+    owns it; with ``skip_references`` they are not walked at all. Keys are
+    written as the module notes on names say.
+
+    Raises:
+        ValueError: ``method`` is neither ``'absolute'`` nor ``'relative'``.
+        MathError: two different Variables or objects would get the same
+            key, naming both paths. With ``'absolute'`` keys this happens when
+            two objects reached share a name: copies rebuilt by JAX's pytree
+            functions (``jax.tree.map``) keep their original's name until they
+            are stored on an object. Stored containers refuse the other causes
+            (keys that read the same), so it is rare.
+
+    Example:
+        >>> import brainobj as bp
+        >>> class Pair(bp.BrainPyObject):
+        ...     def __init__(self):
+        ...         self.layers = {'a.b': bp.Linear(1, 1)}
+        >>> nodes, variables = collect(Pair(), 'relative')
+        >>> list(nodes), list(variables)
+        (['', 'layers.a%2Eb'], ['layers.a%2Eb.W', 'layers.a%2Eb.b'])
     """
     if method not in ("absolute", "relative"):
         raise ValueError(f"method must be 'absolute' or 'relative', got {method!r}")
     relative = method == "relative"
+    absolute = not relative
+    sep = "." if relative else "-"
     nodes, variables = Collector(), Collector()
     seen_nodes: set[int] = {id(root)}
     seen_vars: set[int] = set()
-    queue: deque = deque([(root, 0, "")])
+    # queue entries: (node, depth, relative prefix (None for the root))
+    queue: deque = deque([(root, 0, None)])
     deferred: deque = deque()   # (node, depth, prefix, attr, value) behind a reference
 
-    def visit(node: Any, depth: int, prefix: str, attr: str, value: Any) -> None:
+    def clash(kind: str, key: str, first: Any, second: Any) -> MathError:
+        root_name = getattr(root, "name", type(root).__name__)
+        a, b = _locate(root, first), _locate(root, second)
+        hint = (" Two objects reached share a name: a copy made by a JAX pytree function "
+                "(jax.tree.map, eqx.combine) keeps its original's name until it is stored "
+                "as an attribute of an object. Store the copy on an object, give it a name "
+                "(`copy.name = 'target'`), or use method='relative'."
+                if absolute else "")
+        return MathError(f"{root_name}: {a} and {b} are different {kind}s that would both "
+                         f"be keyed {key!r} by vars()/nodes() (method={method!r}).{hint}")
+
+    def visit(node: Any, depth: int, prefix: str | None, attr: str, value: Any) -> None:
+        base = None
         for path, item in iter_state(value):
             if isinstance(item, Variable):
                 if id(item) in seen_vars:
                     continue
                 seen_vars.add(id(item))
                 if depth > 0 or include_self:
-                    if relative:
-                        key = ".".join([p for p in (prefix, attr) if p] + [str(k) for k in path])
-                    else:
-                        key = f"{node.name}.{'-'.join([attr] + [str(k) for k in path])}"
-                    variables[key] = item
+                    if base is None:
+                        text = name_part(attr, absolute)
+                        base = (f"{node.name}.{text}" if absolute
+                                else text if prefix is None else f"{prefix}.{text}")
+                    key = (base if not path else
+                           base + sep + sep.join([name_part(k, absolute) for k in path]))
+                    other = variables.get(key)
+                    if other is not None:
+                        raise clash("Variable", key, other, item)
+                    dict.__setitem__(variables, key, item)
             elif id(item) not in seen_nodes and (level < 0 or depth < level):
                 seen_nodes.add(id(item))
-                child = ".".join([p for p in (prefix, attr) if p] + [str(k) for k in path])
-                queue.append((item, depth + 1, child))
+                rest = relative_key((attr,) + path)
+                queue.append((item, depth + 1, rest if prefix is None else f"{prefix}.{rest}"))
 
     while queue or deferred:
         if not queue:
@@ -136,7 +336,11 @@ def collect(
             continue
         node, depth, prefix = queue.popleft()
         if depth > 0 or include_self:
-            nodes[prefix if relative else node.name] = node
+            key = (prefix or "") if relative else node.name
+            other = nodes.get(key)
+            if other is not None:
+                raise clash("object", key, other, node)
+            dict.__setitem__(nodes, key, node)
         references = referenced_attributes(node)
         for attr, value in own_attributes(node):
             if attr in references:
@@ -145,6 +349,25 @@ def collect(
                 continue
             visit(node, depth, prefix, attr, value)
     return nodes, variables
+
+
+def _locate(root: Any, target: Any) -> str:
+    """A readable path (``"Net0.layers[1].W"``) from ``root`` to ``target``,
+    found breadth-first; for error messages only."""
+    root_name = getattr(root, "name", type(root).__name__)
+    queue: deque = deque([(root, ())])
+    seen = {id(root)}
+    while queue:
+        node, trail = queue.popleft()
+        for attr, value in own_attributes(node):
+            for path, item in iter_state(value):
+                here = trail + ((attr, path),)
+                if item is target:
+                    return readable_path(root_name, here)
+                if is_node(item) and id(item) not in seen:
+                    seen.add(id(item))
+                    queue.append((item, here))
+    return root_name if target is root else f"<{type(target).__name__}>"
 
 
 # -- structure keys for the transforms ------------------------------------------
