@@ -1190,3 +1190,67 @@ def test_a_variable_outliving_its_temporary_owner_is_labelled_by_its_next_one():
     holder = bp.BrainPyObject()
     holder.w = free
     assert free.label == f"{holder.name}.w"
+
+
+# -- plain classes with __slots__ ------------------------------------------------------------
+
+
+class _SlottedBox:
+    """A plain holder with slots: no __dict__ to follow."""
+
+    __slots__ = ("net",)
+
+    def __init__(self, net):
+        self.net = net
+
+
+_SLOTTED = None
+
+
+@pytest.mark.parametrize("via", ["global", "closure"])
+def test_model_in_a_slotted_holder_is_found_by_path_and_rebinding_is_seen(via):
+    global _SLOTTED
+    box = _SlottedBox(Net(0.0))
+    _SLOTTED = box
+    step = bm.jit(lambda: update((_SLOTTED if via == "global" else box).net))
+    try:
+        for seed in (0.0, 3.0, 5.0):
+            if seed:
+                box.net = Net(seed)
+            oracle = copy.deepcopy(box.net)
+            assert_close(step(), update(oracle), rtol=RTOL, atol=ATOL)
+            close_state(box.net, oracle)
+        assert step.cache_size == 1
+    finally:
+        _SLOTTED = None
+
+
+class _SlottedTrainer:
+    """A plain class with slots whose methods are jitted (seed style)."""
+
+    __slots__ = ("net", "gain")
+
+    def __init__(self, net):
+        self.net, self.gain = net, 1.0
+
+    @bm.cls_jit
+    def step(self, x):
+        return update(self.net, x * self.gain)
+
+    @bm.cls_jit
+    def assign(self, x):
+        self.gain = x
+        return x
+
+
+def test_cls_jit_on_a_slotted_plain_class_sees_attribute_changes_and_refuses_writes():
+    trainer = _SlottedTrainer(Net(0.0))
+    oracle = copy.deepcopy(trainer.net)
+    for gain in (1.0, 1.0, 2.5):
+        trainer.gain = gain
+        assert_close(trainer.step(1.0), update(oracle, gain), rtol=RTOL, atol=ATOL)
+        close_state(trainer.net, oracle)
+    with pytest.raises(bm.MathError, match=r"_SlottedTrainer\.gain: cannot assign an attribute of `self`"):
+        trainer.assign(3.0)
+    assert trainer.gain == 2.5
+    assert_no_tracers(trainer.net)

@@ -44,6 +44,7 @@ containers refuse that pair (:mod:`._containers`).
 from __future__ import annotations
 
 import types
+import weakref
 from collections import deque
 from typing import Any, Iterator
 
@@ -121,7 +122,18 @@ def slot_attributes(kind: type) -> tuple[tuple[str, Any], ...]:
         ['w']
     """
     cached = kind.__dict__.get(_SLOTS_CACHE)
-    return cached if cached is not None else find_slots(kind)
+    if cached is not None:
+        return cached
+    try:  # plain classes (a cls_jit `self`, a holder): cached here, per class
+        return _PLAIN_SLOTS[kind]
+    except KeyError:
+        found = _PLAIN_SLOTS[kind] = find_slots(kind)
+        return found
+    except TypeError:  # a class that cannot be weakly referenced
+        return find_slots(kind)
+
+
+_PLAIN_SLOTS: "weakref.WeakKeyDictionary[type, tuple]" = weakref.WeakKeyDictionary()
 
 
 def own_attributes(obj: Any) -> Iterator[tuple[str, Any]]:

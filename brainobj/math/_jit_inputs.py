@@ -16,6 +16,7 @@ a function reaching ``cur["net"]`` uses whatever ``cur["net"]`` is now.
 
 from __future__ import annotations
 
+import itertools
 import types
 import weakref
 from typing import Any, Callable, Iterator, Sequence
@@ -24,7 +25,7 @@ import jax.tree_util as jtu
 import numpy as np
 
 from ._errors import MathError
-from ._graph import short_repr
+from ._graph import own_attributes, short_repr, slot_attributes
 from ._keys import canonical
 from ._partition import is_dynamic, is_state
 
@@ -223,7 +224,10 @@ class Capture:
                         return None
                     value = value[key]
                 elif kind == _ATTR:
-                    value = value.__dict__[key]
+                    try:
+                        value = value.__dict__[key]
+                    except (KeyError, AttributeError):  # a slot (never a property)
+                        value = dict(own_attributes(value))[key]
                 elif kind == _SELF:
                     value = value.__self__
                 else:
@@ -271,7 +275,7 @@ def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
 def _is_holder(value: Any) -> bool:
     """A plain object whose attributes may hold models (not a class, function,
     module or array)."""
-    return (hasattr(value, "__dict__") and not isinstance(
+    return ((hasattr(value, "__dict__") or bool(slot_attributes(type(value)))) and not isinstance(
         value, (type, types.FunctionType, types.MethodType, types.ModuleType, types.BuiltinFunctionType))
         and not is_dynamic(value))
 
@@ -319,7 +323,8 @@ def find_captures(fun: Callable) -> list[tuple[Capture, Any]]:
             elif isinstance(value, types.MethodType):
                 items = [(f"{label}.__self__", value.__self__, (_SELF, None, None))]
             elif _is_holder(value):
-                items = [(f"{label}.{n}", v, (_ATTR, n, None)) for n, v in list(vars(value).items())[:1000]]
+                items = [(f"{label}.{n}", v, (_ATTR, n, None))
+                         for n, v in itertools.islice(own_attributes(value), 1000)]
             else:
                 continue
             for child_label, child, step in items:

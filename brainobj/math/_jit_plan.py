@@ -36,7 +36,7 @@ import jax.tree_util as jtu
 
 from ._errors import MathError
 from ._jax_debug import name_traced_function, positional_names, user_stacklevel
-from ._graph import Structure, structure
+from ._graph import Structure, own_attributes, slot_attributes, structure
 from ._jit_inputs import OBJECT, STATIC, TREE, CallLayout, Capture, find_captures, read_arguments
 from ._keys import ByIdentity, canonical
 from ._partition import is_state, values_only
@@ -216,8 +216,16 @@ class Plan:
 
 
 def _same_attributes(obj: Any, snapshot: tuple) -> bool:
-    values = tuple(obj.__dict__.values())
+    values = tuple(obj.__dict__.values()) if not _has_slots(obj) else _attribute_values(obj)
     return len(values) == len(snapshot) and all(a is b for a, b in zip(values, snapshot))
+
+
+def _has_slots(obj: Any) -> bool:
+    return not hasattr(obj, "__dict__") or bool(slot_attributes(type(obj)))
+
+
+def _attribute_values(obj: Any) -> tuple:
+    return tuple(value for _, value in own_attributes(obj))
 
 
 def _foreign_trace_error(plan: Plan) -> MathError:
@@ -245,7 +253,7 @@ class _GuardPlain:
     """Refuse attribute writes to a plain ``self`` during a trace, undoing them."""
 
     def __init__(self, objects: list, owner: str) -> None:
-        self.saved = [(obj, dict(obj.__dict__)) for obj in objects if obj is not None]
+        self.saved = [(obj, dict(own_attributes(obj))) for obj in objects if obj is not None]
         self.owner = owner
 
     def __enter__(self) -> None:
@@ -253,12 +261,15 @@ class _GuardPlain:
 
     def __exit__(self, kind, error, tb) -> None:
         for obj, before in self.saved:
-            now = obj.__dict__
+            now = dict(own_attributes(obj))
             changed = [k for k in set(now) | set(before)
                        if k not in before or k not in now or now[k] is not before[k]]
             if changed:
-                now.clear()
-                now.update(before)
+                for k in changed:  # (object's own setattr: __dict__ entries and slots alike)
+                    if k in before:
+                        object.__setattr__(obj, k, before[k])
+                    else:
+                        object.__delattr__(obj, k)
                 if kind is None:
                     attr = sorted(changed)[0]
                     raise MathError(
@@ -474,7 +485,7 @@ class Planner:
         n_args = entry.layout_objects
         plan.captures = [(c, _ref(obj)) for c, (_, obj) in zip(entry.captures, roots[n_args:])]
         plain = values.objects[:1] if self.plain_self and values.objects and not is_state(values.objects[0]) else []
-        plan.plain = [(_ref(obj), tuple(obj.__dict__.values())) for obj in plain]
+        plan.plain = [(_ref(obj), _attribute_values(obj)) for obj in plain]
         _fill_checks(plan, layout, values)
         return plan
 
