@@ -29,7 +29,15 @@ __all__ = ["grad", "value_and_grad", "vector_grad", "jacobian", "jacrev", "jacfw
 
 
 def is_differentiable(var: Variable) -> bool:
-    """Float and complex Variables get gradients; int, bool and PRNG keys do not."""
+    """Float and complex Variables get gradients; int, bool and PRNG keys do not.
+
+    Raises nothing.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> bm.is_differentiable(bm.Variable(bm.zeros(2))), bm.is_differentiable(bm.Variable(bm.zeros(2, int)))
+        (True, False)
+    """
     return jnp.issubdtype(var.dtype, jnp.inexact)
 
 

@@ -158,7 +158,10 @@ class JitFunction:
             THREAD.binding = previous
 
     def clear_cache(self) -> None:
-        """Drop every compiled version of this function (and the retrace count)."""
+        """Drop every compiled version of this function (and the retrace count).
+
+        Raises nothing.
+        """
         with self._planner.lock:
             self._plans = ()
             self._planner.clear()

@@ -48,6 +48,8 @@ def frames() -> list["TraceFrame"]:
 def in_transform() -> bool:
     """Whether a brainobj transform is tracing in this thread right now.
 
+    Raises nothing.
+
     Example:
         >>> import brainobj.math as bm
         >>> bm.in_transform()

@@ -62,6 +62,11 @@ class StateAxes:
         self.axes = dict(axes)
 
     def axis_of(self, var: Variable) -> int | None:
+        """The axis ``var`` is mapped along (``None``: broadcast).
+
+        Raises:
+            MathError: no entry matches ``var``'s type (naming the Variable).
+        """
         for kind, axis in self.axes.items():
             if kind is Ellipsis or isinstance(var, kind):
                 return axis
