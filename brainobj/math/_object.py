@@ -175,13 +175,16 @@ def _unflatten(cls: type, aux: _StaticPart, children: Iterable[Any]) -> "BrainPy
             object.__setattr__(obj, key, values[key])
         else:
             d[key] = values[key]
-    if not THREAD.frames:
-        owner_ref = weakref.ref(obj)
-        for key in aux.dynamic:
-            for path, item in iter_state(values[key]):
-                if isinstance(item, Variable) and item._owner is None:
-                    item._label = absolute_key(aux.name, (key,) + path)
-                    item._owner = owner_ref
+    owner_ref = None if THREAD.frames else weakref.ref(obj)
+    for key in aux.dynamic:
+        for path, item in iter_state(values[key]):
+            if not isinstance(item, Variable):
+                continue
+            if owner_ref is not None and item._owner is None:
+                item._label = absolute_key(aux.name, (key,) + path)
+                item._owner = owner_ref
+            elif item._owner is COPY and item._label is None:  # named in errors only
+                item._label = absolute_key(aux.name, (key,) + path)
     return obj
 
 
