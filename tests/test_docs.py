@@ -44,3 +44,51 @@ def test_site_builds_offline_without_warnings(tmp_path):
                             cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "site" / "api" / "modeling" / "index.html").exists()
+
+
+# -- every public entry point says what it raises ------------------------------------------------
+
+def _public_entry_points():
+    """``(dotted name, object)`` for every public function and class of the
+    package (not the array functions re-exported from jax.numpy), and every
+    public method of those classes defined by brainobj."""
+    import inspect
+    import types
+
+    import brainobj as bp
+    import brainobj.math as bm
+
+    namespaces = {"bp": bp, "bm": bm, "bp.init": bp.init, "bp.losses": bp.losses,
+                  "bp.optim": bp.optim, "bm.random": bm.random}
+    seen = set()
+    for prefix, namespace in namespaces.items():
+        for name in sorted(getattr(namespace, "__all__", None) or dir(namespace)):
+            obj = getattr(namespace, name)
+            if (name.startswith("_") or isinstance(obj, types.ModuleType) or not callable(obj)
+                    or not (getattr(obj, "__module__", None) or "").startswith("brainobj")
+                    or id(obj) in seen):
+                continue
+            seen.add(id(obj))
+            if inspect.isclass(obj) and issubclass(obj, (BaseException, tuple)):
+                continue  # exception and warning types, named tuples: data, not entry points
+            yield f"{prefix}.{name}", obj
+            if not inspect.isclass(obj):
+                continue
+            for attr, member in vars(obj).items():
+                function = getattr(member, "__func__", member)
+                if (attr.startswith("_") or isinstance(member, property) or not callable(function)
+                        or not (getattr(function, "__module__", None) or "").startswith("brainobj")
+                        or id(function) in seen):
+                    continue
+                seen.add(id(function))
+                yield f"{prefix}.{name}.{attr}", function
+
+
+def test_every_public_entry_point_lists_what_it_raises():
+    import inspect
+
+    entries = dict(_public_entry_points())
+    assert len(entries) > 100  # the walk found the package
+    missing = [name for name, obj in entries.items()
+               if not re.search(r"^\s*Raises(:| nothing)", inspect.getdoc(obj) or "", re.MULTILINE)]
+    assert not missing, f"docstrings without a Raises section: {missing}"

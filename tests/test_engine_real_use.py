@@ -424,6 +424,38 @@ def test_variable_write_under_jax_transform_raises(transform):
     close_state(m, oracle)
 
 
+def _step_copy(m, x):
+    """Writes the model it is given: given a JAX copy, the write would be lost."""
+    return update(m, x)
+
+
+COPYING_TRANSFORMS = {
+    "jax.jit": lambda m: jax.jit(_step_copy)(m, 1.0),
+    "jax.grad": lambda m: jax.grad(_step_copy)(m, 1.0),
+    "eqx.filter_jit": lambda m: eqx.filter_jit(_step_copy)(m, 1.0),
+    "jax.jit inside bm.jit": lambda m: bm.jit(lambda m: jax.jit(_step_copy)(m, 1.0))(m),
+    "eqx.filter_jit inside bm.jit": lambda m: bm.jit(lambda m: eqx.filter_jit(_step_copy)(m, 1.0))(m),
+    "tree_map copy inside bm.jit": lambda m: bm.jit(
+        lambda m: _step_copy(jax.tree.map(lambda x: x, m), 1.0))(m),
+}
+
+
+@pytest.mark.parametrize("transform", list(COPYING_TRANSFORMS))
+def test_writes_to_a_copy_jax_made_while_tracing_are_refused_not_lost(transform):
+    """A JAX transform given a model traces a copy of it; the model's step
+    writes that copy, which vanishes with the trace. Silently losing the
+    update (a BatchNorm's statistics, a counter) is refused instead."""
+    m = Net(1.0)
+    before = state_of(m)
+    with pytest.raises(bp.MathError, match=rf"{m.name}\.h: written, but this Variable is a copy JAX made"):
+        COPYING_TRANSFORMS[transform](m)
+    assert_same_state(m, before)
+    assert_no_tracers(m)
+    # reading through a copy is fine: the pure function of the model's values
+    got = jax.jit(lambda m: m.lin(m.a).sum())(m)
+    assert_close(got, m.lin(m.a).sum(), rtol=RTOL, atol=ATOL)
+
+
 class Recorder(bp.BrainPyObject):
     def __init__(self, filled: bool):
         self.a = bm.Variable(jnp.zeros(3, jnp.float32))

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from ..init import Initializer, XavierNormal, ZeroInit
 from .. import math as bm
-from ._base import Layer, is_int
+from ._base import Layer, is_int, layer_input, make_params
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d"]
 
@@ -90,11 +90,22 @@ class _Conv(Layer):
         # computation (in_axis=-2, out_axis=-1, receptive field = the rest)
         # then sees the right fan-in and fan-out.
         shape = self.kernel_size + (in_channels // groups, out_channels)
-        self.W = bm.TrainVar(w_initializer(shape))
-        self.b = None if b_initializer is None else bm.TrainVar(b_initializer((out_channels,)))
+        W, b = make_params(kind, [("w_initializer", w_initializer, shape, False),
+                                  ("b_initializer", b_initializer, (out_channels,), True)])
+        self.W = bm.TrainVar(W)
+        self.b = None if b is None else bm.TrainVar(b)
 
     def update(self, x: Any) -> jax.Array:
-        x = bm.asarray(x)
+        """Convolve ``x`` (channels last, batched or not) with ``W``, plus ``b``.
+
+        Raises:
+            MathError: ``x`` is not an array; its rank is not that of a
+                (batched or unbatched) input of this layer; its last axis is
+                not ``in_channels``; a spatial axis is empty; or (explicit or
+                ``'VALID'`` padding) the input is smaller than the dilated
+                kernel.
+        """
+        x = layer_input(self, x)
         n = self._spatial
         batched = x.ndim == n + 2
         if x.ndim not in (n + 1, n + 2) or x.shape[-1] != self.in_channels:
@@ -157,6 +168,19 @@ class Conv1d(_Conv):
         b_initializer: initializer of the bias ``b`` (shape
             ``(out_channels,)``); ``None`` for no bias.
 
+    Raises:
+        ValueError: a channel count or ``groups`` that is not a positive int
+            (or channel counts ``groups`` does not divide); a
+            ``kernel_size``, ``stride`` or ``dilation`` that is not an int >=
+            1 or one per spatial axis; a ``padding`` that is none of the
+            accepted forms; an initializer that returns another shape or
+            fails for it.
+        TypeError: an initializer that is not callable (``None`` is allowed
+            for ``b_initializer`` only) or returns a non-float array. The
+            global random key is left as it was when construction fails.
+        MathError: (when called) see :meth:`update`: an input that is not an
+            array, of the wrong rank or channel count, or too small.
+
     Example:
         >>> import brainobj as bp, brainobj.math as bm
         >>> conv = bp.Conv1d(3, 8, kernel_size=5)
@@ -195,6 +219,19 @@ class Conv2d(_Conv):
         b_initializer: initializer of the bias ``b`` (shape
             ``(out_channels,)``); ``None`` for no bias.
 
+    Raises:
+        ValueError: a channel count or ``groups`` that is not a positive int
+            (or channel counts ``groups`` does not divide); a
+            ``kernel_size``, ``stride`` or ``dilation`` that is not an int >=
+            1 or one per spatial axis; a ``padding`` that is none of the
+            accepted forms; an initializer that returns another shape or
+            fails for it.
+        TypeError: an initializer that is not callable (``None`` is allowed
+            for ``b_initializer`` only) or returns a non-float array. The
+            global random key is left as it was when construction fails.
+        MathError: (when called) see :meth:`update`: an input that is not an
+            array, of the wrong rank or channel count, or too small.
+
     Example:
         >>> import brainobj as bp, brainobj.math as bm
         >>> conv = bp.Conv2d(3, 4, kernel_size=3, stride=2)
@@ -229,6 +266,19 @@ class Conv3d(_Conv):
         w_initializer: initializer of the kernel ``W``.
         b_initializer: initializer of the bias ``b`` (shape
             ``(out_channels,)``); ``None`` for no bias.
+
+    Raises:
+        ValueError: a channel count or ``groups`` that is not a positive int
+            (or channel counts ``groups`` does not divide); a
+            ``kernel_size``, ``stride`` or ``dilation`` that is not an int >=
+            1 or one per spatial axis; a ``padding`` that is none of the
+            accepted forms; an initializer that returns another shape or
+            fails for it.
+        TypeError: an initializer that is not callable (``None`` is allowed
+            for ``b_initializer`` only) or returns a non-float array. The
+            global random key is left as it was when construction fails.
+        MathError: (when called) see :meth:`update`: an input that is not an
+            array, of the wrong rank or channel count, or too small.
 
     Example:
         >>> import brainobj as bp, brainobj.math as bm

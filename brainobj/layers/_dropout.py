@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..math import random as _random
 from .. import math as bm
-from ._base import Layer
+from ._base import Layer, layer_input
 
 __all__ = ["Dropout"]
 
@@ -38,6 +40,12 @@ class Dropout(Layer):
             A given state is an attribute of the layer, so its key is part
             of ``vars()`` and ``state_dict()``.
 
+    Raises:
+        TypeError: ``rate`` is not a number (a string, ``None``, a bool, an
+            array), or ``rng`` is not a ``RandomState`` or ``None``.
+        ValueError: ``rate`` is outside ``[0, 1)`` (or NaN).
+        MathError: (when called) see :meth:`update`.
+
     Example:
         >>> import brainobj as bp, brainobj.math as bm
         >>> drop = bp.Dropout(0.5, rng=bm.random.RandomState(0))
@@ -50,10 +58,14 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, rng: _random.RandomState | None = None,
                  name: str | None = None) -> None:
-        try:
-            rate = float(rate)
-        except (TypeError, ValueError):
-            raise TypeError(f"Dropout: rate must be a number, got {rate!r}") from None
+        # A real number only: float('0.5') would accept the string, and
+        # True would silently mean rate=1.0. (NaN and inf fail the range check.)
+        if isinstance(rate, (jax.Array, np.ndarray)) and rate.ndim == 0 \
+                and not isinstance(rate, jax.core.Tracer):
+            rate = rate.item()
+        if not isinstance(rate, numbers.Real) or isinstance(rate, (bool, np.bool_)):
+            raise TypeError(f"Dropout: rate must be a number, got {rate!r}")
+        rate = float(rate)
         if not 0.0 <= rate < 1.0:
             raise ValueError(
                 f"Dropout: rate is the probability to DROP an input and must lie in [0, 1), "
@@ -65,7 +77,14 @@ class Dropout(Layer):
         self.rng = rng
 
     def update(self, x: Any) -> jax.Array:
-        x = bm.asarray(x)
+        """Zero each element with probability ``rate`` (training), else the identity.
+
+        Raises:
+            MathError: ``x`` is not an array, or is not floating-point (in
+                either mode, so a bug does not hide until training). The
+                random key is not advanced.
+        """
+        x = layer_input(self, x)
         if not jnp.issubdtype(x.dtype, jnp.inexact):
             raise bm.MathError(f"{self.name}: expected floating-point inputs, got dtype {x.dtype} "
                             f"(shape {tuple(x.shape)}); cast with x.astype(float) first.")

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..init import Initializer, Normal
 from .. import math as bm
-from ._base import Layer, positive_int
+from ._base import Layer, layer_input, make_params, positive_int
 
 __all__ = ["Embedding"]
 
@@ -21,8 +21,8 @@ class Embedding(Layer):
     An input of shape ``S`` (integers in ``[0, num_embeddings)``) gives an
     output of shape ``S + (embedding_dim,)``: ``weight[x]``.
 
-    Indices are checked eagerly when their values are known (outside a
-    transform, or a constant inside one): an index out of range raises
+    Indices are checked when their values are known (outside a transform,
+    or a NumPy constant inside one): an index out of range raises
     :class:`bm.MathError`. Under ``bm.jit`` the values are unknown at trace time;
     there an out-of-range (or negative) index gives a row of NaNs rather than
     a silently clipped or wrapped row, so the mistake shows up in the loss.
@@ -32,6 +32,14 @@ class Embedding(Layer):
         embedding_dim: size of each row.
         initializer: initializer of ``weight`` (shape
             ``(num_embeddings, embedding_dim)``); standard normal by default.
+
+    Raises:
+        TypeError: a size that is not an int; an ``initializer`` that is not
+            callable or returns a non-float array.
+        ValueError: a size that is not positive; an ``initializer`` that
+            returns another shape. The global random key is then left as it
+            was.
+        MathError: (when called) see :meth:`update`.
 
     Example:
         >>> import brainobj as bp, brainobj.math as bm
@@ -47,10 +55,19 @@ class Embedding(Layer):
         kind = type(self).__name__
         self.num_embeddings = positive_int(kind, "num_embeddings", num_embeddings)
         self.embedding_dim = positive_int(kind, "embedding_dim", embedding_dim)
-        self.weight = bm.TrainVar(initializer((self.num_embeddings, self.embedding_dim)))
+        (weight,) = make_params(kind, [("initializer", initializer,
+                                        (self.num_embeddings, self.embedding_dim), False)])
+        self.weight = bm.TrainVar(weight)
 
     def update(self, x: Any) -> jax.Array:
-        x = bm.asarray(x)
+        """The rows ``weight[x]``: shape ``x.shape + (embedding_dim,)``.
+
+        Raises:
+            MathError: ``x`` is not an array or not integers (floats, even
+                whole ones, and bools are refused), or (values known) an
+                index is outside ``[0, num_embeddings)``.
+        """
+        x = layer_input(self, x)
         if not jnp.issubdtype(x.dtype, jnp.integer):
             raise bm.MathError(
                 f"{self.name}: expected integer indices, got dtype {x.dtype} with shape "

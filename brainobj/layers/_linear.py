@@ -8,7 +8,7 @@ import jax
 
 from ..init import Initializer, XavierNormal, ZeroInit
 from .. import math as bm
-from ._base import Layer, positive_int
+from ._base import Layer, layer_input, make_params, positive_int
 
 __all__ = ["Linear", "Dense"]
 
@@ -23,11 +23,20 @@ class Linear(Layer):
         b_initializer: initializer of ``b`` (shape ``(num_out,)``); ``None``
             for no bias.
 
+    Inputs may be any numeric dtype (ints and bools promote with ``W``) and
+    any rank >= 1: ``(..., num_in) -> (..., num_out)``.
+
     Raises:
-        TypeError: a size that is not an int (``3.7``, ``'3'``, ``True``).
-        ValueError: a size that is not positive.
-        MathError: (when called) an input whose last axis is not ``num_in``,
-            or a scalar input.
+        TypeError: a size that is not an int (``3.7``, ``'3'``, ``True``); an
+            initializer that is not callable (``None`` is allowed for
+            ``b_initializer`` only) or returns a non-float array.
+        ValueError: a size that is not positive; an initializer that
+            returns another shape, or fails for the shape (its error, with
+            the layer and argument named). The global random key is then
+            left as it was.
+        MathError: (when called) an input that is not an array (``None``,
+            a string), a scalar input, or one whose last axis is not
+            ``num_in``.
 
     Example:
         >>> import brainobj as bp, brainobj.math as bm
@@ -41,11 +50,19 @@ class Linear(Layer):
         kind = type(self).__name__
         self.num_in = positive_int(kind, "num_in", num_in)
         self.num_out = positive_int(kind, "num_out", num_out)
-        self.W = bm.TrainVar(W_initializer((self.num_in, self.num_out)))
-        self.b = None if b_initializer is None else bm.TrainVar(b_initializer((self.num_out,)))
+        W, b = make_params(kind, [("W_initializer", W_initializer, (self.num_in, self.num_out), False),
+                                  ("b_initializer", b_initializer, (self.num_out,), True)])
+        self.W = bm.TrainVar(W)
+        self.b = None if b is None else bm.TrainVar(b)
 
     def update(self, x: Any) -> jax.Array:
-        x = bm.asarray(x)
+        """``x @ W + b`` over the last axis of ``x``.
+
+        Raises:
+            MathError: ``x`` is not an array, is a scalar, or its last axis
+                is not ``num_in``.
+        """
+        x = layer_input(self, x)
         if x.ndim == 0 or x.shape[-1] != self.num_in:
             raise bm.MathError(f"{self.name}: expected inputs with {self.num_in} features "
                             f"(last axis), got shape {tuple(x.shape)}.")

@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 from .. import math as bm
-from ._base import Layer
+from ..math import random as _random
+from ._base import Layer, is_int
 
 __all__ = ["Sequential", "Lambda"]
 
 
+class _Rollback(threading.local):
+    """Per thread: whether an outer eager ``Sequential`` call holds a snapshot."""
+
+    active = False
+
+
+_ROLLBACK = _Rollback()
+
+
 class Lambda(Layer):
-    """A plain function (``bm.relu``) as a layer; it holds no state."""
+    """A plain function (``bm.relu``) as a layer; it holds no state.
+
+    Raises:
+        TypeError: ``fun`` is not callable. (When called, whatever ``fun``
+            raises.)
+
+    Example:
+        >>> import brainobj as bp, brainobj.math as bm
+        >>> bp.Lambda(bm.relu)(bm.asarray([-1.0, 2.0]))
+        Array([0., 2.], dtype=float32)
+    """
 
     def __init__(self, fun: Callable, name: str | None = None) -> None:
         if not callable(fun):
@@ -19,9 +40,18 @@ class Lambda(Layer):
         self.fun = fun
 
     def update(self, *args: Any, **kwargs: Any) -> Any:
+        """``fun(*args, **kwargs)``.
+
+        Raises:
+            Exception: whatever ``fun`` raises.
+        """
         return self.fun(*args, **kwargs)
 
     def describe(self) -> str:
+        """The function's name, for ``Sequential``'s ``repr``.
+
+        Raises nothing.
+        """
         return getattr(self.fun, "__name__", repr(self.fun))
 
 
@@ -32,6 +62,22 @@ class Sequential(Layer):
     function such as ``bm.relu``. BrainPy's older call form
     ``net(shared, x)`` is accepted when ``shared`` is an empty dict.
     Indexing gives a layer; slicing gives a ``Sequential`` sharing them.
+
+    A call that fails part-way outside a transform puts back every Variable
+    of the model and the global random key (a ``BatchNorm`` before the
+    failing layer would otherwise have updated its running statistics, a
+    ``Dropout`` advanced the key). Inside a transform nothing is written
+    until the transform succeeds, so nothing needs putting back.
+
+    Raises:
+        TypeError: (creation) a layer that is neither an object nor a
+            function; (call) a call that is neither ``net(x)`` nor
+            ``net({}, x)``; (indexing) an index that is not an int or slice.
+        IndexError: (indexing) an index past the last layer.
+        MathError: (call) a non-empty ``shared`` dict.
+        Exception: (call) whatever a layer raises, e.g. the ``MathError`` of
+            a ``Linear`` given the wrong number of features; every Variable
+            and the global random key are then as before the call.
 
     Example:
         >>> import brainobj as bp, brainobj.math as bm
@@ -61,6 +107,15 @@ class Sequential(Layer):
         self.layers = wrapped
 
     def update(self, *args: Any) -> Any:
+        """Call each layer on the previous one's output; return the last output.
+
+        Raises:
+            TypeError: not called as ``net(x)`` or ``net({}, x)``.
+            MathError: a non-empty ``shared`` dict.
+            Exception: whatever a layer raises; outside a transform every
+                Variable of the model and the global random key are first put
+                back to their values before the call.
+        """
         if len(args) == 2 and isinstance(args[0], dict):
             shared, x = args
             if shared:
@@ -72,8 +127,26 @@ class Sequential(Layer):
             (x,) = args
         else:
             raise TypeError(f"{self.name}: call it with one input (or BrainPy's (shared, x)).")
-        for layer in self.layers:
-            x = layer(x)
+        if bm.in_transform() or _ROLLBACK.active:
+            # A transform writes nothing until it succeeds; an enclosing
+            # Sequential already holds the snapshot.
+            for layer in self.layers:
+                x = layer(x)
+            return x
+        # Eager: layers write as they go. Keep the boxes' arrays (references,
+        # no copies) so that a failing layer leaves no half-updated model.
+        saved = [(var, var.value) for var in self.vars().unique().values()]
+        saved.append((_random.DEFAULT, _random.DEFAULT.value))
+        _ROLLBACK.active = True
+        try:
+            for layer in self.layers:
+                x = layer(x)
+        except BaseException:
+            for var, value in saved:
+                var.value = value
+            raise
+        finally:
+            _ROLLBACK.active = False
         return x
 
     def __len__(self) -> int:
@@ -85,6 +158,11 @@ class Sequential(Layer):
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return Sequential(*self.layers[index])
+        if not is_int(index):
+            raise TypeError(f"{self.name}: index layers with an int or a slice, got {index!r}.")
+        if not -len(self.layers) <= index < len(self.layers):
+            raise IndexError(f"{self.name}: layer index {index} is out of range for "
+                             f"{len(self.layers)} layers.")
         layer = self.layers[index]
         return layer.fun if isinstance(layer, Lambda) else layer
 

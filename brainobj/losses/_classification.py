@@ -10,21 +10,27 @@ import numpy as np
 import optax
 
 from .. import math as bm
-from ._reduction import Reduction, as_float, check_reduction, check_same_shape, reduce
+from ._reduction import (Reduction, as_float, as_input, check_mean_of_something,
+                         check_probabilities, check_reduction, check_same_shape, reduce)
 
 
-def _check_class_indices(targets: jax.Array, num_classes: int) -> None:
+def _check_class_indices(original: Any, targets: jax.Array, num_classes: int) -> None:
     """Eagerly reject indices that are out of range or (for floats) not whole numbers.
 
     Only concrete arrays are checked: under a transform the values are unknown,
     and optax would otherwise return a silent wrong loss for a bad index.
+    ``original`` is what the caller passed: a NumPy int64 index is read
+    before JAX narrows it to int32 (``2**40`` would wrap to a valid class).
     """
     if isinstance(targets, jax.core.Tracer):
         return
-    values = np.asarray(targets)
+    original = original.value if isinstance(original, bm.Variable) else original
+    values = np.asarray(original if isinstance(original, (np.ndarray, np.generic)) else targets)
     if values.size == 0:
         return
-    if np.issubdtype(values.dtype, np.floating) and not np.all(values == np.round(values)):
+    if values.dtype.kind == "b":  # False/True: classes 0 and 1
+        values = values.astype(np.int32)
+    if jnp.issubdtype(values.dtype, jnp.floating) and not np.all(values == np.round(values)):
         raise ValueError("cross_entropy_loss: float targets with one fewer dimension than the "
                          "logits are read as class indices, but some are not whole numbers; "
                          "pass probabilities with the logits' shape instead")
@@ -59,8 +65,13 @@ def cross_entropy_loss(predicts: Any, targets: Any, reduction: Reduction = "mean
         A scalar, or an array of shape ``predicts.shape[:-1]`` for ``'none'``.
 
     Raises:
-        ValueError: for an unknown ``reduction``, scalar logits, targets of
-            another shape, or (eagerly) out-of-range class indices.
+        ValueError: an unknown ``reduction``; scalar logits or logits with
+            no classes; targets of another shape; ``reduction='mean'`` of an
+            empty batch (the mean would be NaN); or (when known, i.e. not
+            traced) class indices out of range or not whole numbers, or
+            probability targets outside ``[0, 1]``.
+        TypeError: an argument that is not an array or a number (``None``,
+            a string), or a complex one.
 
     Example:
         >>> import jax.numpy as jnp
@@ -71,13 +82,21 @@ def cross_entropy_loss(predicts: Any, targets: Any, reduction: Reduction = "mean
         >>> losses.cross_entropy_loss(logits, jnp.eye(2), reduction="none").shape
         (2,)
     """
-    check_reduction("cross_entropy_loss", reduction)
-    logits, targets = as_float(bm.asarray(predicts)), bm.asarray(targets)
+    fn = "cross_entropy_loss"
+    check_reduction(fn, reduction)
+    original = targets
+    logits = as_float(as_input(fn, "predicts", predicts))
+    targets = as_input(fn, "targets", targets)
     if logits.ndim == 0:
         raise ValueError("cross_entropy_loss: predicts must have a class axis (shape (..., C)), "
                          "got a scalar")
+    if logits.shape[-1] == 0:
+        raise ValueError(f"cross_entropy_loss: predicts of shape {logits.shape} has no classes "
+                         "(its last axis is empty)")
+    if targets.shape in (logits.shape[:-1], logits.shape):
+        check_mean_of_something(fn, logits.shape[:-1], reduction)
     if targets.shape == logits.shape[:-1]:
-        _check_class_indices(targets, logits.shape[-1])
+        _check_class_indices(original, targets, logits.shape[-1])
         labels = targets.astype(jnp.int32)
         # Under a transform the indices cannot be checked; a negative one
         # would wrap around to a valid class, so make it out of range like
@@ -85,6 +104,7 @@ def cross_entropy_loss(predicts: Any, targets: Any, reduction: Reduction = "mean
         labels = jnp.where(labels < 0, logits.shape[-1], labels)
         loss = optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)
     elif targets.shape == logits.shape:
+        check_probabilities(fn, "targets", targets)
         loss = optax.losses.softmax_cross_entropy(logits, targets.astype(logits.dtype))
     else:
         raise ValueError(
@@ -111,7 +131,11 @@ def binary_cross_entropy(logits: Any, targets: Any, reduction: Reduction = "mean
         A scalar, or an array of ``logits``' shape for ``'none'``.
 
     Raises:
-        ValueError: for an unknown ``reduction`` or shapes that differ.
+        ValueError: an unknown ``reduction``; shapes that differ;
+            ``reduction='mean'`` of empty arrays; or (when known) targets
+            outside ``[0, 1]``.
+        TypeError: an argument that is not an array or a number (``None``,
+            a string), or a complex one.
 
     Example:
         >>> import jax.numpy as jnp
@@ -119,8 +143,12 @@ def binary_cross_entropy(logits: Any, targets: Any, reduction: Reduction = "mean
         >>> float(losses.binary_cross_entropy(jnp.zeros(3), jnp.array([0, 1, 1])))  # log 2
         0.6931471824645996
     """
-    check_reduction("binary_cross_entropy", reduction)
-    logits, targets = as_float(bm.asarray(logits)), bm.asarray(targets)
-    check_same_shape("binary_cross_entropy", logits, targets, ("logits", "targets"))
+    fn = "binary_cross_entropy"
+    check_reduction(fn, reduction)
+    logits = as_float(as_input(fn, "logits", logits))
+    targets = as_input(fn, "targets", targets)
+    check_same_shape(fn, logits, targets, ("logits", "targets"))
+    check_mean_of_something(fn, logits.shape, reduction)
+    check_probabilities(fn, "targets", targets)
     loss = optax.losses.sigmoid_binary_cross_entropy(logits, targets.astype(logits.dtype))
     return reduce(loss, reduction)

@@ -8,15 +8,17 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from .. import math as bm
-from ._reduction import Reduction, as_float, check_reduction, check_same_shape, reduce
+from ._reduction import (Reduction, as_float, as_input, check_mean_of_something,
+                         check_reduction, check_same_shape, reduce)
 
 
 def _pair(fn: str, predicts: Any, targets: Any, reduction: Any) -> tuple[jax.Array, jax.Array]:
     """Validate the arguments every regression loss shares; return float arrays."""
     check_reduction(fn, reduction)
-    predicts, targets = as_float(bm.asarray(predicts)), as_float(bm.asarray(targets))
+    predicts = as_float(as_input(fn, "predicts", predicts))
+    targets = as_float(as_input(fn, "targets", targets))
     check_same_shape(fn, predicts, targets)
+    check_mean_of_something(fn, predicts.shape, reduction)
     return predicts, targets
 
 
@@ -29,7 +31,10 @@ def mean_squared_error(predicts: Any, targets: Any, reduction: Reduction = "mean
         reduction: ``'mean'`` or ``'sum'`` over all elements, or ``'none'``.
 
     Raises:
-        ValueError: for an unknown ``reduction`` or shapes that differ.
+        ValueError: an unknown ``reduction``; shapes that differ; or
+            ``reduction='mean'`` of empty arrays (the mean would be NaN).
+        TypeError: an argument that is not an array or a number (``None``,
+            a string), or a complex one.
 
     Example:
         >>> import jax.numpy as jnp
@@ -50,7 +55,10 @@ def mean_absolute_error(predicts: Any, targets: Any, reduction: Reduction = "mea
         reduction: ``'mean'`` or ``'sum'`` over all elements, or ``'none'``.
 
     Raises:
-        ValueError: for an unknown ``reduction`` or shapes that differ.
+        ValueError: an unknown ``reduction``; shapes that differ; or
+            ``reduction='mean'`` of empty arrays (the mean would be NaN).
+        TypeError: an argument that is not an array or a number (``None``,
+            a string), or a complex one.
 
     Example:
         >>> import jax.numpy as jnp
@@ -78,7 +86,10 @@ def l2_loss(predicts: Any, targets: Any, reduction: Reduction = "sum") -> jax.Ar
             ``'none'``.
 
     Raises:
-        ValueError: for an unknown ``reduction`` or shapes that differ.
+        ValueError: an unknown ``reduction``; shapes that differ; or
+            ``reduction='mean'`` of empty arrays (the mean would be NaN).
+        TypeError: an argument that is not an array or a number (``None``,
+            a string), or a complex one.
 
     Example:
         >>> import jax.numpy as jnp
@@ -107,8 +118,12 @@ def huber_loss(predicts: Any, targets: Any, delta: float = 1.0,
         reduction: ``'mean'`` or ``'sum'`` over all elements, or ``'none'``.
 
     Raises:
-        ValueError: for an unknown ``reduction``, shapes that differ, or a
-            ``delta`` that is not positive.
+        ValueError: an unknown ``reduction``; shapes that differ;
+            ``reduction='mean'`` of empty arrays; a ``delta`` that does not
+            broadcast to the predictions' shape, or (when known) is not
+            positive and finite (``delta=inf`` is :func:`l2_loss`).
+        TypeError: an argument that is not an array or a number (``None``,
+            a string), or a complex one.
 
     Example:
         >>> import jax.numpy as jnp
@@ -117,7 +132,19 @@ def huber_loss(predicts: Any, targets: Any, delta: float = 1.0,
         [0.125, 2.5]
     """
     predicts, targets = _pair("huber_loss", predicts, targets, reduction)
-    delta = bm.asarray(delta)
+    delta = as_input("huber_loss", "delta", delta)
+    try:
+        fits = jnp.broadcast_shapes(delta.shape, predicts.shape) == predicts.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"huber_loss: delta of shape {delta.shape} does not broadcast to the "
+                         f"predictions' shape {predicts.shape}; pass a number or an array of "
+                         "a broadcastable shape")
     if not isinstance(delta, jax.core.Tracer) and not bool(jnp.all(delta > 0)):
         raise ValueError(f"huber_loss: delta must be positive, got delta={delta}")
+    if not isinstance(delta, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(delta))):
+        # optax computes inf * 0 = NaN; the limit delta -> inf is l2_loss.
+        raise ValueError(f"huber_loss: delta must be finite, got delta={delta}; "
+                         "use l2_loss for a loss that is quadratic everywhere")
     return reduce(optax.losses.huber_loss(predicts, targets, delta=delta), reduction)

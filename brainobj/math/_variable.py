@@ -90,14 +90,25 @@ _KINDS = {"b": "a boolean", "i": "an integer", "u": "an integer", "f": "a floati
 _INTO = {"b": "biufc", "i": "iufc", "u": "iufc", "f": "fc", "c": "c"}
 
 
-def _check_lossless(var: "Variable", original: Any, source: Any, target: Any) -> None:
-    """Refuse a weakly typed value that ``target`` cannot hold without loss."""
+def _kind(dtype: np.dtype) -> str:
+    """NumPy's kind letter, with JAX's extra floats (bfloat16, float8: NumPy
+    kind ``'V'``) as ``'f'``."""
+    if dtype.kind == "V" and jnp.issubdtype(dtype, jnp.floating):
+        return "f"
+    return dtype.kind
+
+
+def _check_lossless(who: str, original: Any, source: Any, target: Any) -> None:
+    """Refuse a weakly typed value that ``target`` cannot hold without loss.
+
+    ``who`` names the culprit in the message (a Variable's label).
+    """
     source, target = np.dtype(source), np.dtype(target)
     if target == source:
         return
-    if target.kind not in _INTO.get(source.kind, ""):
+    if _kind(target) not in _INTO.get(_kind(source), ""):
         raise MathError(
-            f"{var.label}: cannot assign {_KINDS.get(source.kind, source.name)} value "
+            f"{who}: cannot assign {_KINDS.get(_kind(source), source.name)} value "
             f"({_describe(original)}) to a Variable of dtype {target}: it would lose information. "
             f"Convert it explicitly (e.g. `jnp.round(x).astype({target.name!r})`) if that is "
             "what you mean."
@@ -106,13 +117,87 @@ def _check_lossless(var: "Variable", original: Any, source: Any, target: Any) ->
         info = np.iinfo(target)
         if not info.min <= int(original) <= info.max:
             raise MathError(
-                f"{var.label}: {original} does not fit its dtype {target} (range "
+                f"{who}: {original} does not fit its dtype {target} (range "
                 f"{info.min}..{info.max}); it would wrap around."
             )
 
 
+def _check_strong_cast(who: str, value: Any, target: Any) -> None:
+    """Refuse converting a strongly typed array to ``target`` when values would
+    change: another kind that cannot hold them (a float into an integer, a
+    complex into a real), or (concrete values only) integers out of range."""
+    source, target = np.dtype(value.dtype), np.dtype(target)
+    if source == target:
+        return
+    if _kind(target) not in _INTO.get(_kind(source), ""):
+        raise MathError(
+            f"{who}: cannot convert {source} values to dtype {target}: it would lose "
+            f"information. Convert them explicitly (e.g. `jnp.round(x).astype({target.name!r})`) "
+            "if that is what you mean."
+        )
+    if target.kind in "iu" and source.kind in "iu" and not isinstance(value, _Tracer):
+        host = np.asarray(value)
+        info = np.iinfo(target)
+        if host.size and (host.min() < info.min or host.max() > info.max):
+            bad = host.min() if host.min() < info.min else host.max()
+            raise MathError(
+                f"{who}: {bad} does not fit dtype {target} (range {info.min}..{info.max}); "
+                "it would wrap around."
+            )
+
+
+def _as_dtype(who: str, dtype: Any) -> np.dtype:
+    """``dtype`` as a NumPy dtype JAX can hold, or a TypeError naming ``who``."""
+    try:
+        result = np.dtype(dtype)
+    except TypeError:
+        result = None
+    if result is None or _kind(result) not in "biufc":
+        raise TypeError(f"{who}: dtype must be a numeric (or bool) NumPy/JAX dtype such as "
+                        f"'float32', got {dtype!r}.")
+    return result
+
+
+def _is_index_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _check_index(who: str, index: Any, shape: tuple[int, ...]) -> None:
+    """Raise IndexError naming ``who`` for an integer index past an axis.
+
+    JAX clamps such reads and drops such writes silently; NumPy raises. Python
+    integers are checked for free; integer index arrays only when their values
+    are known (not traced). Positions after an ``...`` are not checked.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    axis = 0
+    for item in items:
+        if item is None:
+            continue
+        if item is Ellipsis or axis >= len(shape):
+            return
+        size = shape[axis]
+        if _is_index_int(item):
+            if not -size <= item < size:
+                raise IndexError(f"{who}: index {item} is out of bounds for axis {axis} with "
+                                 f"size {size} (shape {tuple(shape)}).")
+        elif isinstance(item, (np.ndarray, jax.Array)) and not isinstance(item, _Tracer):
+            dtype = np.dtype(item.dtype)
+            if dtype.kind == "b":
+                axis += item.ndim
+                continue
+            if dtype.kind in "iu" and item.size:
+                host = np.asarray(item)
+                low, high = host.min(), host.max()
+                if low < -size or high >= size:
+                    bad = low if low < -size else high
+                    raise IndexError(f"{who}: index {bad} is out of bounds for axis {axis} "
+                                     f"with size {size} (shape {tuple(shape)}).")
+        axis += 1
+
+
 def value_of(x: Any) -> Any:
-    """``x.value`` for a Variable, else ``x`` unchanged."""
+    """``x.value`` for a Variable, else ``x`` unchanged. Never raises."""
     return x.value if isinstance(x, Variable) else x
 
 
@@ -123,15 +208,34 @@ class Variable:
     fixed. Python scalars and lists are converted; weakly typed values
     (``v.value = 0.``) adopt the Variable's dtype when that loses nothing.
 
-    Raises :class:`MathError` (naming the Variable, ``'Linear0.W'``), and
-    keeps the old value, when the new value is not an array (``None``, a
-    string, a ragged list), has another shape, has another dtype (cast it
-    first), would lose information (a float into an integer Variable, a
-    complex into a real one, ``300`` or ``-1`` into a ``uint8`` one; also for
-    ``+=``), or is a tracer of a JAX transform that is not brainobj's.
-
     A Variable behaves like its array in arithmetic, indexing and most array
     methods, and ``v[idx] = x`` or ``v += x`` update the box in place.
+
+    Args:
+        value: the initial array (or a number, a nested list, another
+            Variable's value).
+        dtype: convert ``value`` to this dtype first; a conversion that
+            would change values (``1.5`` into ``int32``, ``300`` into
+            ``uint8``) is refused, as for assignment.
+
+    Raises:
+        MathError: (creation) ``value`` is not an array (``None``, a string,
+            a ragged list, a dict), a ``dtype`` conversion would lose
+            information, or the Variable is created inside a brainobj
+            transform or from a tracer. (Assignment, ``update``, ``+=`` and
+            ``v[idx] = x``) the new value is not an array, has another shape,
+            has another dtype (cast it first), would lose information (a
+            float into an integer Variable, a complex into a real one,
+            ``300`` or ``-1`` into a ``uint8`` one), or is a tracer of a JAX
+            transform that is not brainobj's. The message names the Variable
+            (``'Linear0.W'``) and the old value is kept.
+        TypeError: (creation) ``dtype`` is not a numeric dtype; (indexing) an
+            index that is not an integer, slice, bool or array of them.
+        IndexError: (indexing) an integer index past its axis: JAX would
+            clamp the read or drop the write silently. Index arrays are
+            checked when their values are known (not traced).
+        AttributeError: an attribute that neither the Variable nor its array
+            has.
 
     Example:
         >>> import brainobj.math as bm
@@ -139,6 +243,9 @@ class Variable:
         >>> v += 1.
         >>> v.value
         Array([1., 1., 1.], dtype=float32)
+        >>> v[0] = 5
+        >>> v.value
+        Array([5., 1., 1.], dtype=float32)
     """
 
     __slots__ = ("_value", "_label", "_owner", "__weakref__")
@@ -153,9 +260,25 @@ class Variable:
                 f"({THREAD.frames[-1].owner}): it would hold a tracer after the call. "
                 "Create it beforehand (e.g. in __init__) and assign its `.value` inside."
             )
-        value = as_array(value)
+        kind, original = type(self).__name__, value
+        try:
+            value = as_array(value)
+        except (TypeError, ValueError, OverflowError) as error:
+            raise MathError(
+                f"cannot create a {kind} from {_describe(original)}: it is not an array "
+                f"({error}). Pass an array or a number."
+            ) from None
         if dtype is not None:
-            value = jnp.asarray(value, dtype=dtype)
+            target = _as_dtype(kind, dtype)
+            if target != value.dtype:
+                # The same rule as assignment: a conversion that would change
+                # values (1.5 into int32, 300 into uint8) is refused.
+                who = f"{kind}(..., dtype={target.name})"
+                if _is_weak(value):
+                    _check_lossless(who, original, value.dtype, target)
+                else:
+                    _check_strong_cast(who, value, target)
+                value = jnp.asarray(value, dtype=target)
         if isinstance(value, _Tracer):
             raise MathError(
                 f"cannot create a {type(self).__name__} from a traced value (inside jax.jit, "
@@ -169,7 +292,16 @@ class Variable:
     # -- the two hooks ------------------------------------------------------
     @property
     def value(self) -> jax.Array:
-        """The current array. Inside a transform, reading it is recorded."""
+        """The current array. Inside a transform, reading it is recorded.
+
+        Assigning it replaces the array (same shape and dtype).
+
+        Raises:
+            MathError: (assignment) the new value is not an array, has
+                another shape or dtype, would lose information in this dtype,
+                or is a tracer of a JAX transform that is not brainobj's
+                (``jax.jit``, ``jax.lax.scan``, ...). The old value is kept.
+        """
         stack = THREAD.frames
         if stack and self._owner is not COPY:
             return stack[-1].read(self)
@@ -179,11 +311,19 @@ class Variable:
     def value(self, new: Any) -> None:
         new = self._checked(new)
         stack = THREAD.frames
-        if stack:
-            if self._owner is COPY:
-                self._value = new
-            else:
-                stack[-1].write(self, new)
+        if stack and self._owner is not COPY:
+            stack[-1].write(self, new)
+        elif self._owner is COPY:
+            # A copy JAX made while tracing (jax.jit / jax.grad / eqx.filter_jit
+            # of a model, a tree_map inside a trace) is a throw-away value:
+            # the write would vanish with it, silently.
+            raise MathError(
+                f"{self.label}: written, but this Variable is a copy JAX made while tracing "
+                "(jax.jit, jax.grad, jax.vmap or eqx.filter_jit given a model, or a tree_map "
+                "inside a trace), so the write would be lost when the trace ends. Give the "
+                "model to brainobj's transforms instead (bm.jit, bm.grad, bm.vmap, ...), which "
+                "run it in place, or return the new value and assign it outside."
+            )
         elif isinstance(new, _Tracer):
             raise MathError(
                 f"{self.label}: written inside a JAX transform that is not brainobj's "
@@ -197,7 +337,20 @@ class Variable:
             self._value = new
 
     def update(self, new: Any) -> None:
-        """Same as ``self.value = new``."""
+        """Same as ``self.value = new``.
+
+        Raises:
+            MathError: as assigning :attr:`value`: ``new`` is not an array, has
+                another shape or dtype, or would lose information. The old
+                value is kept.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> v = bm.Variable(bm.zeros(2))
+            >>> v.update(bm.ones(2))
+            >>> v.value
+            Array([1., 1.], dtype=float32)
+        """
         self.value = new
 
     def _current(self) -> Any:
@@ -252,13 +405,16 @@ class Variable:
                     f"{self.label}: expected dtype {current.dtype}, got {new.dtype}. "
                     f"Cast first, e.g. `x.astype({current.dtype.name!r})`."
                 )
-            _check_lossless(self, original, new.dtype, current.dtype)
+            _check_lossless(self.label, original, new.dtype, current.dtype)
             new = jax.lax.convert_element_type(new, current.dtype)
         return _strong(new)
 
     @property
     def label(self) -> str:
-        """Where the Variable lives (``'Linear0.W'``) once an object owns it."""
+        """Where the Variable lives (``'Linear0.W'``) once an object owns it.
+
+        Before that, its type, shape and dtype. Never raises.
+        """
         if self._label is not None:
             return self._label
         value = self._value
@@ -268,22 +424,27 @@ class Variable:
     # -- array-like behaviour -----------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of the current value. Never raises (not recorded as a read)."""
         return self._current().shape
 
     @property
     def dtype(self) -> Any:
+        """The dtype of the current value. Never raises (not recorded as a read)."""
         return self._current().dtype
 
     @property
     def ndim(self) -> int:
+        """The number of axes of the current value. Never raises (not recorded as a read)."""
         return self._current().ndim
 
     @property
     def size(self) -> int:
+        """The number of elements of the current value. Never raises (not recorded as a read)."""
         return self._current().size
 
     @property
     def T(self) -> jax.Array:
+        """The transposed value (a recorded read). Never raises."""
         return self.value.T
 
     def __jax_array__(self) -> jax.Array:
@@ -296,7 +457,13 @@ class Variable:
         # Array methods (astype, reshape, sum, ...) are the value's methods.
         if name.startswith("_"):
             raise AttributeError(name)
-        return getattr(self.value, name)
+        value = self.value
+        try:
+            return getattr(value, name)
+        except AttributeError:
+            # Name the Variable, not JAX's internal array class.
+            raise AttributeError(f"{self.label}: neither a {type(self).__name__} nor its array "
+                                 f"has an attribute {name!r}.") from None
 
     def __len__(self) -> int:
         return len(self._current())
@@ -305,10 +472,44 @@ class Variable:
         return iter(self.value)
 
     def __getitem__(self, index: Any) -> jax.Array:
-        return self.value[value_of(index)]
+        value, index = self.value, value_of(index)
+        _check_index(self.label, index, value.shape)
+        return value[index]
 
     def __setitem__(self, index: Any, item: Any) -> None:
-        self.value = self.value.at[value_of(index)].set(value_of(item))
+        """``v[index] = item``: ``v.value = v.value.at[index].set(item)``, checked first.
+
+        Raises:
+            IndexError: an integer index past its axis (JAX would drop the
+                write silently); index arrays are checked when not traced.
+            TypeError: an index that is not an integer, slice, bool or array
+                of them.
+            MathError: ``item`` is not an array, would lose information in
+                the Variable's dtype (``1.5`` into an integer Variable), or
+                does not broadcast to the indexed shape. Nothing is written.
+        """
+        value, index, original = self.value, value_of(index), item
+        _check_index(self.label, index, value.shape)
+        try:
+            item = as_array(item)
+        except (TypeError, ValueError, OverflowError) as error:
+            raise MathError(f"{self.label}[{index!r}]: cannot assign {_describe(original)}: it is "
+                            f"not an array ({error}).") from None
+        if item.dtype != value.dtype:
+            # `.at[].set` casts silently (1.5 -> 1 in an int32 Variable).
+            if _is_weak(item):
+                _check_lossless(self.label, original, item.dtype, value.dtype)
+            else:
+                _check_strong_cast(self.label, item, value.dtype)
+            # Approved: convert here (JAX's scatter warns on implicit narrowing).
+            item = jax.lax.convert_element_type(item, value.dtype)
+        try:
+            new = value.at[index].set(item)
+        except TypeError as error:  # a bad index (a float, a str): JAX's type, our culprit
+            raise TypeError(f"{self.label}[{index!r}]: {error}") from None
+        except ValueError as error:  # an item that does not broadcast to the indexed shape
+            raise MathError(f"{self.label}[{index!r}] = {_describe(original)}: {error}") from None
+        self.value = new
 
     def __float__(self) -> float:
         return float(self.value)
@@ -363,9 +564,17 @@ def _binary(op):
         return op(value_of(other), self.value)
 
     def inplace(self, other):
+        if not isinstance(other, (Variable, jax.Array, np.ndarray, np.generic, int, float, complex)):
+            # Only to name the Variable for a str or None; the operand itself
+            # goes to the operator unchanged (as for `v + other`).
+            try:
+                jnp.asarray(other)
+            except (TypeError, ValueError, OverflowError) as error:
+                raise MathError(f"{self.label}: cannot update it in place with "
+                                f"{_describe(other)}: it is not an array ({error}).") from None
         if isinstance(other, (int, float, complex)) and not isinstance(other, bool):
             # JAX wraps `uint8 + 300` silently; refuse what assignment would refuse.
-            _check_lossless(self, other, jnp.asarray(other).dtype, self.dtype)
+            _check_lossless(self.label, other, jnp.asarray(other).dtype, self.dtype)
         self.value = op(self.value, value_of(other))
         return self
 
@@ -438,7 +647,11 @@ register_variable_type(Variable)
 
 
 class TrainVar(Variable):
-    """A trainable parameter: what optimizers and ``obj.train_vars()`` pick up."""
+    """A trainable parameter: what optimizers and ``obj.train_vars()`` pick up.
+
+    Raises:
+        MathError, TypeError, IndexError: as :class:`Variable`.
+    """
 
     __slots__ = ()
 
@@ -456,6 +669,10 @@ def _require_variable(container: str, key: Any, item: Any) -> Any:
 class VarList(ObservedList):
     """A list of Variables, found by ``vars()`` and by every transform.
 
+    Raises:
+        TypeError: an item that is not a Variable (when created, appended,
+            inserted or assigned); the list is unchanged.
+
     Example:
         >>> import brainobj.math as bm
         >>> vs = bm.VarList([bm.Variable(bm.zeros(2))])
@@ -469,7 +686,18 @@ class VarList(ObservedList):
 
 @register_dict_type
 class VarDict(ObservedDict):
-    """A dict of Variables, found by ``vars()`` and by every transform."""
+    """A dict of Variables, found by ``vars()`` and by every transform.
+
+    Raises:
+        TypeError: a value that is not a Variable (when created or assigned);
+            the dict is unchanged.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> vd = bm.VarDict({"w": bm.Variable(bm.zeros(2))})
+        >>> sorted(vd)
+        ['w']
+    """
 
     def _check_item(self, key: Any, item: Any) -> Any:
         return _require_variable("VarDict", key, item)
