@@ -568,6 +568,7 @@ def test_eval_switches_behaviour_inside_sequential_under_jit():
 
 
 def test_a_jitted_training_step_updates_params_and_running_stats_together():
+    R.seed(11)  # initial weights and dropout masks independent of test order
     net = bp.Sequential(bp.Conv1d(2, 4, 3), bp.BatchNorm1d(4), bm.relu, bp.Dropout(0.2),
                         bp.LayerNorm(4), bp.Linear(4, 1))
     tv = net.train_vars()
@@ -584,7 +585,7 @@ def test_a_jitted_training_step_updates_params_and_running_stats_together():
 
     bn = net[1]
     losses = [float(step()) for _ in range(30)]
-    assert losses[-1] < losses[0]
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])  # (dropout makes single steps noisy)
     assert not np.allclose(np.asarray(bn.running_var.value), 1.0)
     assert_no_tracers(net)
 
