@@ -6,9 +6,20 @@ from ._array_api import EXPORTS as _ARRAY_FUNCTIONS
 globals().update(_ARRAY_FUNCTIONS)
 
 # state
-from ._collector import Collector as Collector
+from ._collector import (
+    ArrayCollector as ArrayCollector,
+    Collector as Collector,
+    TensorCollector as TensorCollector,
+)
 from ._state_dict import LoadReport as LoadReport
-from ._object import BrainPyObject as BrainPyObject, NodeDict as NodeDict, NodeList as NodeList
+from ._object import (
+    BrainPyObject as BrainPyObject,
+    NodeDict as NodeDict,
+    NodeList as NodeList,
+    clear_name_cache as clear_name_cache,
+    node_dict as node_dict,
+    node_list as node_list,
+)
 from ._errors import MathError as MathError
 from ._tracing import in_transform as in_transform
 from ._variable import (
@@ -17,6 +28,9 @@ from ._variable import (
     VarList as VarList,
     Variable as Variable,
 )
+# BrainPy's lowercase names for the containers.
+var_list = VarList
+var_dict = VarDict
 
 # transforms
 from ._autodiff import (
@@ -43,5 +57,49 @@ from ._jit_plan import RetraceWarning as RetraceWarning
 from ._remat import remat as remat
 from ._vmap import StateAxes as StateAxes, vmap as vmap
 from ._ensemble import stack_objects as stack_objects, unstack_objects as unstack_objects
+
+# BrainPy compatibility: environment and defaults, function objects, conversions,
+# progress bars, legacy-argument warnings (issue #10).
+from . import _environment as _environment
+from ._environment import (
+    BatchingMode as BatchingMode,
+    Mode as Mode,
+    NonBatchingMode as NonBatchingMode,
+    TrainingMode as TrainingMode,
+    batching_mode as batching_mode,
+    disable_x64 as disable_x64,
+    enable_x64 as enable_x64,
+    environment as environment,
+    get_bool as get_bool,
+    get_complex as get_complex,
+    get_dt as get_dt,
+    get_float as get_float,
+    get_int as get_int,
+    get_mode as get_mode,
+    get_platform as get_platform,
+    nonbatching_mode as nonbatching_mode,
+    set as set,
+    set_bool as set_bool,
+    set_complex as set_complex,
+    set_dt as set_dt,
+    set_environment as set_environment,
+    set_float as set_float,
+    set_int as set_int,
+    set_mode as set_mode,
+    set_platform as set_platform,
+    set_x64 as set_x64,
+    training_mode as training_mode,
+)
+from ._function import FunAsObject as FunAsObject, Partial as Partial, function as function, to_object as to_object
+from ._conversions import (
+    as_device_array as as_device_array,
+    as_jax as as_jax,
+    as_ndarray as as_ndarray,
+    as_numpy as as_numpy,
+)
+from ._progress import ProgressBar as ProgressBar
+from ._legacy import LegacyArgumentWarning as LegacyArgumentWarning
+
+_environment.initialize()  # bm.dt, bm.float_, bm.int_, bm.bool_, bm.complex_, bm.mode
 
 from . import random as random

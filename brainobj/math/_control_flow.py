@@ -17,6 +17,7 @@ Called outside any transform, the loops are compiled once per body function
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
 
 import jax
@@ -32,7 +33,8 @@ from ._errors import MathError
 from ._jax_debug import api_boundary, name_traced_function, operand_names
 from ._jit import JitFunction
 from ._partition import is_state, partition, strip_variables, values_only
-from ._progress import Progress
+from ._legacy import legacy_arguments
+from ._progress import ProgressBar, check_progress_bar, progress_for
 from ._tracing import in_transform
 from ._variable import Variable
 
@@ -183,8 +185,11 @@ def for_loop(
     reverse: bool = False,
     unroll: int | bool = 1,
     remat: bool = False,
-    jit: bool = True,
-    progress_bar: bool = False,
+    jit: bool | None = None,
+    progress_bar: bool | ProgressBar = False,
+    unroll_kwargs: dict | None = None,
+    dyn_vars: Any = None,
+    child_objs: Any = None,
 ) -> Any:
     """Run ``body_fun`` over the leading axis of ``operands``; stack its outputs.
 
@@ -201,11 +206,20 @@ def for_loop(
         unroll: how many steps ``lax.scan`` unrolls per iteration.
         remat: recompute the step in the backward pass instead of storing it
             (``jax.checkpoint``), to save memory when differentiating.
-        jit: ``False`` runs a plain Python loop, for debugging with prints.
-        progress_bar: show a tqdm bar, advanced from inside the compiled loop
-            about 100 times in all (a host callback, not one per step).
+        jit: ``False`` runs a plain Python loop, for debugging with prints;
+            ``None`` (the default) compiles unless ``jax.disable_jit()`` is on.
+        progress_bar: ``True`` or a :class:`ProgressBar` shows a tqdm bar,
+            advanced from inside the compiled loop (host callbacks, about 100
+            in all by default, not one per step).
+        unroll_kwargs: keyword arguments passed unchanged to every call of
+            ``body_fun`` (static values: hashable, compiled in).
+        dyn_vars, child_objs: BrainPy's legacy arguments: checked, then
+            ignored with a ``LegacyArgumentWarning`` (see :func:`jit`).
 
     Raises:
+        TypeError: ``progress_bar`` is not a bool or a :class:`ProgressBar`;
+            ``unroll_kwargs`` is not a dict of hashable values; ``dyn_vars`` /
+            ``child_objs`` hold other things than Variables / objects.
         MathError: a body that returns an object or a non-array value, operands with no
             arrays or disagreeing lengths, or a Variable refusing a written value. Errors raised
             by the user's functions propagate unchanged, without brainobj's frames in the
@@ -223,20 +237,26 @@ def for_loop(
         Array(6., dtype=float32)
     """
     owner = "bm.for_loop"
+    legacy_arguments(owner, dyn_vars, child_objs)
+    bar = check_progress_bar(owner, progress_bar)
+    static = _static_kwargs(owner, unroll_kwargs)
+    if jit is None:
+        jit = not jax.config.jax_disable_jit
     operands = _unwrap(operands)
     n = _leading_length(_Split(operands).arrays, owner)
     if not jit and n > 0:  # an empty loop still needs the output shapes: trace it
-        return _python_loop(body_fun, operands, n, reverse, progress_bar)
+        return _python_loop(body_fun, operands, n, reverse, bar, dict(static))
     if in_transform():
-        progress = Progress(n) if progress_bar else None
-        return _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress)
+        progress = progress_for(bar, n, "for_loop")
+        return _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress, dict(static))
 
     def build(body: Callable):
-        progress = Progress(n) if progress_bar else None
-        return JitFunction(lambda ops: _scan_loop(body, ops, n, reverse, unroll, remat, progress),
+        progress = progress_for(bar, n, "for_loop")
+        return JitFunction(lambda ops: _scan_loop(body, ops, n, reverse, unroll, remat, progress,
+                                                  dict(static)),
                            shown_as=("bm.for_loop", body)), progress
 
-    runner, progress = compiled_once(body_fun, ("for_loop", reverse, unroll, remat, progress_bar, n),
+    runner, progress = compiled_once(body_fun, ("for_loop", reverse, unroll, remat, bar, n, static),
                                       build)
     try:
         return runner(operands)
@@ -246,11 +266,31 @@ def for_loop(
             progress.close()  # (left open only by a failed run)
 
 
-def _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress) -> Any:
+def _static_kwargs(owner: str, unroll_kwargs: dict | None) -> tuple:
+    """``unroll_kwargs`` as a hashable, sorted tuple of items (part of the cache key)."""
+    if unroll_kwargs is None:
+        return ()
+    if not isinstance(unroll_kwargs, dict):
+        raise TypeError(f"{owner}: unroll_kwargs must be a dict of keyword arguments, got "
+                        f"{type(unroll_kwargs).__name__}.")
+    for key, value in unroll_kwargs.items():
+        try:
+            hash(value)
+        except TypeError:
+            raise TypeError(
+                f"{owner}: unroll_kwargs[{key!r}] is a {type(value).__name__}, which cannot be "
+                "a compile-time constant (not hashable); pass arrays through `operands`, or "
+                "close over them.") from None
+    return tuple(sorted(unroll_kwargs.items()))
+
+
+def _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress, static=None) -> Any:
     split = _Split(operands)
+    static = static or {}
 
     def call(carried: Carried):
-        step = carried.wrap(lambda x: _call_spread(body_fun, split.rebuild(x)))
+        step = carried.wrap(lambda x: _call_spread(functools.partial(body_fun, **static), split.rebuild(x))
+                            if static else _call_spread(body_fun, split.rebuild(x)))
         if remat:  # the step only: the backward pass must not replay the progress bar
             step = jax.checkpoint(step)
 
@@ -269,15 +309,16 @@ def _scan_loop(body_fun, operands, n, reverse, unroll, remat, progress) -> Any:
     return run_carried("bm.for_loop", call)
 
 
-def _python_loop(body_fun, operands, n, reverse, progress_bar) -> Any:
+def _python_loop(body_fun, operands, n, reverse, bar, static) -> Any:
     split = _Split(operands)
     steps = range(n - 1, -1, -1) if reverse else range(n)
-    if progress_bar:
-        steps = tqdm(steps, desc="for_loop")
+    if bar is not None:
+        steps = tqdm(steps, desc=bar.desc or "for_loop", miniters=bar.freq or 1)
+    body = functools.partial(body_fun, **static) if static else body_fun
     outs = []
     for i in steps:
         x = jtu.tree_map(lambda a: a[i], split.arrays)
-        outs.append(_call_spread(body_fun, split.rebuild(x)))
+        outs.append(_call_spread(body, split.rebuild(x)))
     if reverse:
         outs.reverse()
     outs = [values_only(o, "bm.for_loop") for o in outs]
@@ -292,6 +333,7 @@ def scan(
     reverse: bool = False,
     unroll: int | bool = 1,
     remat: bool = False,
+    progress_bar: bool | ProgressBar = False,
 ) -> tuple[Any, Any]:
     """``jax.lax.scan`` with Variables carried implicitly.
 
@@ -299,9 +341,11 @@ def scan(
     carry across steps too and hold their final values afterwards.
     Returns ``(final_carry, stacked_ys)``. Objects in ``init`` pass through
     unchanged (return them in the carry); objects in ``operands`` reach every
-    step unsliced.
+    step unsliced. ``progress_bar`` (``True`` or a :class:`ProgressBar`)
+    shows a tqdm bar as :func:`for_loop` does.
 
     Raises:
+        TypeError: ``progress_bar`` is not a bool or a :class:`ProgressBar`.
         MathError: `body_fun` does not return a pair (carry, y), the carry changes
             structure, shape or dtype, or it returns an object or a non-array value. Errors
             raised by the user's functions propagate unchanged, without brainobj's frames in the
@@ -319,9 +363,11 @@ def scan(
         3
     """
     owner = "bm.scan"
+    bar = check_progress_bar(owner, progress_bar)
     init, operands = _unwrap(init), _unwrap(operands)
+    n = _leading_length(_Split(operands).arrays, owner) if bar is not None else 0
 
-    def make_run(body_fun: Callable) -> Callable:
+    def make_run(body_fun: Callable, progress: Any = None) -> Callable:
         def run(init, operands):
             init_split, xs_split = _Split(init), _Split(operands)
 
@@ -336,19 +382,29 @@ def scan(
             def call(carried: Carried):
                 step = carried.wrap(user_step)
 
-                def scan_body(full, x):
+                def inner(full, x):
                     state, carry = full
                     new_state, (carry, y) = step(state, carry, x)
                     return (new_state, carry), y
 
                 if remat:
-                    scan_body = jax.checkpoint(scan_body)
-                else:
+                    inner = jax.checkpoint(inner)
+
+                def scan_body(full, x):
+                    # Outside the checkpoint: the backward pass must not replay the bar.
+                    if progress is not None:
+                        index, x = x
+                        progress.report(index, reverse)
+                    return inner(full, x)
+
+                if not remat:
                     name_traced_function(scan_body, owner, body_fun, [
                         *carried.labels(), *operand_names(init_split.arrays, body_fun, False, 0),
+                        *(["<step index>"] if progress is not None else []),
                         *operand_names(xs_split.arrays, body_fun, False, 1)])
+                xs = xs_split.arrays if progress is None else (jnp.arange(n), xs_split.arrays)
                 (final_state, carry), ys = lax.scan(
-                    scan_body, (carried.initial(), init_split.arrays), xs_split.arrays,
+                    scan_body, (carried.initial(), init_split.arrays), xs,
                     reverse=reverse, unroll=unroll)
                 return final_state, (carry, ys)
 
@@ -357,25 +413,41 @@ def scan(
         return run
 
     # The objects go back into the carry only here: a `bm.jit` must return arrays.
-    runner = make_run(body_fun)
-    if not in_transform():
-        runner = compiled_once(body_fun, ("scan", reverse, unroll, remat),
-                               lambda body: JitFunction(make_run(body), shown_as=(owner, body)))
-    carry, ys = runner(init, operands)
+    progress = None
+    if in_transform():
+        runner = make_run(body_fun, progress_for(bar, n, "scan"))
+    else:
+        def build(body: Callable):
+            progress = progress_for(bar, n, "scan")
+            return JitFunction(make_run(body, progress), shown_as=(owner, body)), progress
+
+        runner, progress = compiled_once(body_fun, ("scan", reverse, unroll, remat, bar, n), build)
+    try:
+        carry, ys = runner(init, operands)
+    finally:
+        if progress is not None:
+            jax.effects_barrier()  # the bar is complete when the call returns
+            progress.close()
     return _Split(init).rebuild(carry), ys
 
 
 @api_boundary
-def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
+def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any, dyn_vars: Any = None,
+               child_objs: Any = None) -> Any:
     """``jax.lax.while_loop`` with Variables carried implicitly.
 
     ``cond_fun(*operands)`` returns a boolean scalar; ``body_fun(*operands)``
-    returns the new operands (same structure). A non-tuple ``operands`` is
+    returns the new operands (same structure), or ``None`` to keep them
+    unchanged (BrainPy's idiom: a body that only updates Variables, with a
+    ``cond_fun`` that reads them). A non-tuple ``operands`` is
     passed as one argument. ``cond_fun`` may read Variables -- it sees the
     values the body wrote -- but must not write them. Returns the final
-    operands; objects among them pass through unchanged.
+    operands; objects among them pass through unchanged. ``dyn_vars`` and
+    ``child_objs`` are BrainPy's legacy arguments: ignored with a warning.
 
     Raises:
+        TypeError: ``dyn_vars`` / ``child_objs`` hold other things than
+            Variables / objects.
         MathError: `cond_fun` returns anything but a boolean scalar or writes a Variable;
             `body_fun` returns operands of another structure, shape or dtype, or puts other
             objects in place of the operands' objects. Errors raised by the user's functions
@@ -392,8 +464,15 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
         Array(128., dtype=float32, weak_type=True)
         >>> int(steps.value)
         7
+        >>> def tick():  # returns None: the operands stay as they are
+        ...     steps.value += 1
+        >>> bm.while_loop(tick, lambda: steps.value < 10, ())
+        ()
+        >>> int(steps.value)
+        10
     """
     owner = "bm.while_loop"
+    legacy_arguments(owner, dyn_vars, child_objs)
     operands = _unwrap(operands)
     spread = isinstance(operands, (tuple, list))
 
@@ -403,6 +482,8 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any) -> Any:
 
             def user_body(ops):
                 new_ops = _call_spread(body_fun, split.rebuild(ops))
+                if new_ops is None:  # BrainPy: a body without a return keeps the operands
+                    return ops
                 if spread and isinstance(new_ops, (tuple, list)):
                     new_ops = type(operands)(new_ops)
                 new_ops = split.strip(new_ops, owner, "the value returned by `body_fun`")
@@ -549,13 +630,18 @@ def _switch(index: Any, branches: Sequence, operands: Any, owner: str = "bm.swit
 
 
 @api_boundary
-def cond(pred: Any, true_fun: Callable, false_fun: Callable, operands: Any = ()) -> Any:
+def cond(pred: Any, true_fun: Callable, false_fun: Callable, operands: Any = (),
+         dyn_vars: Any = None, child_objs: Any = None) -> Any:
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)`` (``jax.lax.cond``).
 
     Both branches are traced; a Variable written in only one of them keeps its
     value when the other runs. A branch may also be a constant value.
+    ``dyn_vars`` / ``child_objs``: BrainPy's legacy arguments, ignored with a
+    warning.
 
     Raises:
+        TypeError: ``dyn_vars`` / ``child_objs`` hold other things than
+            Variables / objects.
         MathError: `pred` is not a boolean or number (a string such as 'False'), or not a
             scalar; branches return different structures, shapes or dtypes (naming the two that
             differ) (`true_fun` / `false_fun`). Errors raised by the user's functions propagate
@@ -573,18 +659,26 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, operands: Any = ())
         >>> v.value
         Array(2., dtype=float32)
     """
+    legacy_arguments("bm.cond", dyn_vars, child_objs)
     return _dispatch(jnp.asarray(_predicate(pred), dtype=bool).astype(jnp.int32),
                      [false_fun, true_fun], operands, "bm.cond", ("false_fun", "true_fun"))
 
 
 @api_boundary
-def ifelse(conditions: Sequence[Any], branches: Sequence[Callable], operands: Any = ()) -> Any:
+def ifelse(conditions: Any, branches: Sequence[Callable], operands: Any = (),
+           show_code: bool = False, dyn_vars: Any = None, child_objs: Any = None) -> Any:
     """Run the branch of the first true condition (one ``jax.lax.switch``).
 
     ``conditions`` has one entry per branch, or one fewer (the last branch is
-    then the "else"). When no condition holds, the last branch runs.
+    then the "else"); a single condition (not in a list) is an if/else of two
+    branches. When no condition holds, the last branch runs. ``operands=None``
+    means no operands. ``show_code`` (BrainPy printed its generated code) is
+    accepted and ignored; ``dyn_vars`` / ``child_objs`` are ignored with a
+    warning.
 
     Raises:
+        TypeError: ``dyn_vars`` / ``child_objs`` hold other things than
+            Variables / objects.
         MathError: a condition is not a boolean or number (a string such as 'False'), or not
             a scalar; branches return different structures, shapes or dtypes (naming the two
             that differ); the number of conditions is not the number of branches or one fewer.
@@ -597,7 +691,14 @@ def ifelse(conditions: Sequence[Any], branches: Sequence[Callable], operands: An
         >>> x = 5.
         >>> bm.ifelse([x > 10, x > 0], [lambda: 2, lambda: 1, lambda: 0])
         Array(1, dtype=int32, weak_type=True)
+        >>> bm.ifelse(x > 10, [lambda: 2, lambda: 0])
+        Array(0, dtype=int32, weak_type=True)
     """
+    legacy_arguments("bm.ifelse", dyn_vars, child_objs)
+    if not isinstance(conditions, (tuple, list)):  # BrainPy: one condition, two branches
+        conditions = [conditions]
+    if operands is None:
+        operands = ()
     conditions = [_predicate(c, "bm.ifelse", f"conditions[{i}]") for i, c in enumerate(conditions)]
     if len(conditions) not in (len(branches), len(branches) - 1) or not branches:
         raise MathError(

@@ -50,7 +50,7 @@ from typing import Any, Iterator
 
 import equinox as eqx
 
-from ._collector import Collector
+from ._collector import ArrayCollector, Collector
 from ._containers import EPOCH, key_text, register_state_types, stamp_of
 from ._errors import MathError
 from ._keys import ByIdentity, canonical
@@ -58,6 +58,12 @@ from ._variable import Variable
 
 # Attributes every object carries for brainobj's own bookkeeping.
 INTERNAL_ATTRS = frozenset({"name", "_born", "_parent", "_dynamic", "_stamp", "_acyclic"})
+
+# Where ``register_implicit_vars`` / ``register_implicit_nodes`` keep what
+# they are given (a dict each). The collector walk keys their entries as if
+# each were an attribute of its own (``'Net0.k'``, relative ``'k'``), as
+# BrainPy does; everywhere else (pytrees, transforms) they are plain dicts.
+IMPLICIT_ATTRS = frozenset({"_implicit_vars", "_implicit_nodes"})
 
 
 class GraphNode:
@@ -266,8 +272,8 @@ def referenced_attributes(obj: Any) -> frozenset:
 
 def collect(
     root: Any, method: str = "absolute", level: int = -1, include_self: bool = True,
-    skip_references: bool = False,
-) -> tuple[Collector, Collector]:
+    skip_references: bool = False, exclude_types: tuple = (),
+) -> tuple[Collector, ArrayCollector]:
     """Nodes and Variables reachable from ``root``, breadth-first.
 
     Returns ``(nodes, variables)``. Each node's own Variables come in
@@ -276,7 +282,10 @@ def collect(
     as references (:func:`referenced_attributes`) are walked after
     everything else, so a Variable is keyed by the path of the object that
     owns it; with ``skip_references`` they are not walked at all. Keys are
-    written as the module notes on names say.
+    written as the module notes on names say. Entries registered with
+    ``register_implicit_vars``/``register_implicit_nodes`` are keyed as
+    attributes of their own (:data:`IMPLICIT_ATTRS`). Variables that are
+    instances of ``exclude_types`` are left out of the Variables.
 
     Raises:
         ValueError: ``method`` is neither ``'absolute'`` nor ``'relative'``.
@@ -301,7 +310,7 @@ def collect(
     relative = method == "relative"
     absolute = not relative
     sep = "." if relative else "-"
-    nodes, variables = Collector(), Collector()
+    nodes, variables = Collector(), ArrayCollector()
     seen_nodes: set[int] = {id(root)}
     seen_vars: set[int] = set()
     # queue entries: (node, depth, relative prefix (None for the root))
@@ -320,12 +329,18 @@ def collect(
                          f"be keyed {key!r} by vars()/nodes() (method={method!r}).{hint}")
 
     def visit(node: Any, depth: int, prefix: str | None, attr: str, value: Any) -> None:
+        if attr in IMPLICIT_ATTRS and isinstance(value, dict):
+            for key, item in value.items():  # BrainPy keys these as attributes
+                visit(node, depth, prefix, key, item)
+            return
         base = None
         for path, item in iter_state(value):
             if isinstance(item, Variable):
                 if id(item) in seen_vars:
                     continue
                 seen_vars.add(id(item))
+                if exclude_types and isinstance(item, exclude_types):
+                    continue
                 if depth > 0 or include_self:
                     if base is None:
                         text = name_part(attr, absolute)

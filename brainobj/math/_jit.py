@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 from ._carry import MAX_RETRACES
 from ._jax_debug import api_boundary
 from ._jit_plan import Plan, Planner, Replan
+from ._legacy import legacy_arguments
 from ._object import BrainPyObject
 from ._tracing import THREAD, lookup
 
@@ -235,9 +236,40 @@ def _forget(function_ref, plan_ref, _dead=None) -> None:
         function._forget(plan)
 
 
+# BrainPy's `jax.jit` keyword arguments that brainobj does not forward (its
+# compiled function takes the Variables' values as extra inputs, so
+# shardings and backends given for the user's arguments would not line up).
+# Their do-nothing values are accepted, so code passing them explicitly runs.
+_NO_OP_VALUES = {"abstracted_axes": None, "in_shardings": None, "out_shardings": None,
+                 "device": None, "backend": None}
+
+
+def _legacy_options(owner: str, dyn_vars: Any, child_objs: Any, keep_unused: Any,
+                    name: Any, extra: dict) -> None:
+    """Check BrainPy-only keyword arguments once, when ``bm.jit`` is applied;
+    warn about ``dyn_vars`` / ``child_objs`` (ignored, as in BrainPy >= 2.4)."""
+    for key, value in extra.items():
+        if key not in _NO_OP_VALUES:
+            known = ("static_argnums, static_argnames, donate_argnums, donate_vars, inline, "
+                     "keep_unused, " + ", ".join(_NO_OP_VALUES) + ", name, dyn_vars, child_objs")
+            raise TypeError(f"{owner}: unexpected keyword argument {key!r}; it accepts {known}.")
+        if value is not _NO_OP_VALUES[key]:
+            raise TypeError(
+                f"{owner}: {key}={value!r:.60} is not supported; brainobj compiles the "
+                "Variables' values as extra inputs, so place arrays with jax.device_put (on the "
+                f"arguments and Variables' values) instead, and leave {key} out.")
+    if not isinstance(keep_unused, bool):
+        raise TypeError(f"{owner}: keep_unused must be True or False, got {keep_unused!r:.40}.")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"{owner}: name must be a string, got {type(name).__name__} {name!r:.40}.")
+    legacy_arguments(owner, dyn_vars, child_objs)
+
+
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (), donate_argnums: int | Sequence[int] = (),
-        donate_vars: bool = False, inline: bool = False) -> Any:
+        donate_vars: bool = False, inline: bool = False, keep_unused: bool = False,
+        name: str | None = None, dyn_vars: Any = None, child_objs: Any = None,
+        **jax_options: Any) -> Any:
     """Compile ``fun`` with XLA, keeping the objects it uses up to date.
 
     ``fun`` may take objects (or pytrees holding them) as arguments and may
@@ -263,13 +295,25 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
             become invalid, and a run-time failure can no longer leave them
             intact.
         inline: inline the function into an enclosing jit's program.
+        keep_unused: accepted for BrainPy / ``jax.jit``; unused inputs may
+            be pruned either way, which changes no result.
+        name: BrainPy's name of the transform object; ignored.
+        dyn_vars, child_objs: BrainPy's legacy arguments: checked, then
+            ignored with a :class:`LegacyArgumentWarning` (a
+            ``DeprecationWarning``) pointing at the caller's line, as in
+            BrainPy >= 2.4 (which warns and finds what the function uses).
+        **jax_options: ``abstracted_axes``, ``in_shardings``,
+            ``out_shardings``, ``device``, ``backend``: only ``None``.
 
     Returns:
         A :class:`JitFunction`; used as ``@bm.jit`` or ``@bm.jit(...)``.
 
     Raises:
         TypeError: ``fun`` is not callable, or an argument number or name is
-            not an int / a string.
+            not an int / a string; an unknown keyword argument; a
+            ``jax_options`` value other than ``None``; ``dyn_vars`` holding
+            something other than Variables, or ``child_objs`` other than
+            objects.
         ValueError: ``static_argnums``, ``donate_argnums`` or
             ``static_argnames`` name an argument ``fun`` does not have, or an
             argument is both static and donated.
@@ -299,6 +343,7 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
         >>> acc.total.value
         Array([1., 1.], dtype=float32)
     """
+    _legacy_options("bm.jit", dyn_vars, child_objs, keep_unused, name, jax_options)
     options = dict(static_argnums=static_argnums, static_argnames=static_argnames,
                    donate_argnums=donate_argnums, donate_vars=donate_vars, inline=inline)
     if fun is None:
@@ -308,12 +353,16 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
 
 def cls_jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
             static_argnames: str | Sequence[str] = (), donate_argnums: int | Sequence[int] = (),
-            donate_vars: bool = False, inline: bool = False) -> Any:
+            donate_vars: bool = False, inline: bool = False, keep_unused: bool = False,
+            name: str | None = None, dyn_vars: Any = None, child_objs: Any = None,
+            **jax_options: Any) -> Any:
     """Compile a method; ``self`` may be a ``BrainPyObject`` or any object.
 
     Argument indices exclude ``self``. The compiled function is shared by
     every instance of the same structure: a second instance with
     same-shaped Variables does not recompile.
+
+    The other arguments, BrainPy's legacy ones included, are as in :func:`jit`.
 
     Raises:
         TypeError, ValueError, MathError: as :func:`jit`.
@@ -332,6 +381,7 @@ def cls_jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] 
         >>> ex.dyn.value
         Array([2.], dtype=float32)
     """
+    _legacy_options("bm.cls_jit", dyn_vars, child_objs, keep_unused, name, jax_options)
     options = dict(static_argnums=static_argnums, static_argnames=static_argnames,
                    donate_argnums=donate_argnums, donate_vars=donate_vars, inline=inline,
                    method=True)

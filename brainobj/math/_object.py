@@ -26,37 +26,47 @@ from __future__ import annotations
 import inspect
 import itertools
 import threading
+import warnings
 import weakref
 from collections import defaultdict
 from typing import Any, Iterable
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import jax.tree_util as jtu
 
-from ._collector import Collector
+from ._collector import ArrayCollector, Collector
 from ._containers import (
     _ON_STORE, ObservedDict, ObservedList, Stamp, born_token, is_temporary, observe,
     register_dict_type, register_list_type, touch,
 )
-from ._errors import MathError
+from ._errors import MathError, UniqueNameError
 from ._graph import (
-    _SLOTS_CACHE, INTERNAL_ATTRS, GraphNode, absolute_key, check_acyclic, collect, find_slots,
+    _SLOTS_CACHE, IMPLICIT_ATTRS, INTERNAL_ATTRS, GraphNode, absolute_key, check_acyclic, collect, find_slots,
     is_container, is_node, iter_state, own_attributes, slot_attributes,
 )
 from ._keys import canonical
 from ._state_dict import load_state_dict, state_dict
-from ._tracing import THREAD
-from ._variable import COPY, TrainVar, Variable
+from ._tracing import THREAD, in_transform
+from ._variable import COPY, TrainVar, VarDict, VarList, Variable
 
 _Tracer = jax.core.Tracer
 
-__all__ = ["BrainPyObject", "NodeList", "NodeDict"]
+__all__ = ["BrainPyObject", "NodeList", "NodeDict", "node_list", "node_dict", "clear_name_cache"]
 
 
 # -- unique names ----------------------------------------------------------------
+# As in BrainPy, a name given to an object must be a Python identifier that no
+# other object holds. Unlike BrainPy, a name is freed when its object dies
+# (the registry holds objects weakly), and ``clear_name_cache()`` frees every
+# name at once for scripts that rebuild a named model while the old one lives.
 
 _NAMES: "weakref.WeakValueDictionary[str, BrainPyObject]" = weakref.WeakValueDictionary()
+# Objects whose names ``clear_name_cache`` released, by id: they are still
+# live, properly named objects (not copies JAX rebuilt, which ``_adopt``
+# renames), but their names may now be taken by new objects.
+_RELEASED: "weakref.WeakValueDictionary[int, BrainPyObject]" = weakref.WeakValueDictionary()
 _COUNTERS: defaultdict[str, itertools.count] = defaultdict(itertools.count)
 _NAMES_LOCK = threading.Lock()  # claiming is check-then-set: one thread at a time
 
@@ -66,25 +76,73 @@ def _claim_name(obj: "BrainPyObject", name: Any) -> str:
         return _claim_name_locked(obj, name)
 
 
+def _next_auto_name(prefix: str) -> str:
+    while True:
+        candidate = f"{prefix}{next(_COUNTERS[prefix])}"
+        if candidate not in _NAMES:
+            return candidate
+
+
+def _check_name_locked(obj: "BrainPyObject", name: Any) -> None:
+    if not isinstance(name, str) or not name.isidentifier():
+        where = obj.__dict__.get("name") or type(obj).__name__
+        raise MathError(
+            f"{where}: an object's name must be a str that is a valid Python identifier "
+            f"(letters, digits and '_', not starting with a digit), as in BrainPy; got "
+            f"{name!r}. Pick another name, or omit `name=` for a unique default."
+        )
+    holder = _NAMES.get(name)
+    if holder is not None and holder is not obj:
+        raise UniqueNameError(
+            f"name {name!r} is already used by a {type(holder).__name__}; object names must "
+            "be unique. Pick another name or omit `name=`. A script that rebuilds a named "
+            "model (one per trial) while the previous one is still alive can call "
+            "`bm.clear_name_cache()` first, or `del` the old model."
+        )
+
+
 def _claim_name_locked(obj: "BrainPyObject", name: Any) -> str:
     if name is None:
-        prefix = type(obj).__name__
-        while True:
-            candidate = f"{prefix}{next(_COUNTERS[prefix])}"
-            if candidate not in _NAMES:
-                break
-        name = candidate
-    elif not isinstance(name, str) or not name:
-        raise MathError(f"an object's name must be a non-empty str, got {name!r}")
+        name = _next_auto_name(type(obj).__name__)
     else:
-        holder = _NAMES.get(name)
-        if holder is not None and holder is not obj:
-            raise MathError(
-                f"name {name!r} is already used by a {type(holder).__name__}; "
-                "object names must be unique. Pick another name or omit `name=`."
-            )
+        _check_name_locked(obj, name)
     _NAMES[name] = obj
     return name
+
+
+def clear_name_cache(ignore_warn: bool = True) -> None:
+    """Free every object name, so that new objects may take names in use.
+
+    BrainPy's ``brainpy.math.clear_name_cache``: a script that builds a
+    named model once per trial (``for trial in ...: net = Net(name='net')``)
+    calls it before each rebuild, because the previous model is still alive
+    while the next is built. Existing objects keep their names; two live
+    objects may then share one, which only matters if both are reached from
+    one root by ``vars()``/``nodes()`` with absolute keys (that raises
+    ``MathError``; relative keys are unaffected). Default names keep
+    counting (``Linear7`` after ``Linear6``), unlike BrainPy which restarts
+    them at 0, so that default names never clash with live objects.
+
+    Args:
+        ignore_warn: ``False`` emits a ``UserWarning`` saying the names were
+            cleared (BrainPy's behaviour for that argument).
+
+    Raises nothing.
+
+    Example:
+        >>> import brainobj as bp, brainobj.math as bm
+        >>> for trial in range(3):
+        ...     bm.clear_name_cache()
+        ...     net = bp.BrainPyObject(name='doc_trial_net')
+        >>> net.name
+        'doc_trial_net'
+    """
+    with _NAMES_LOCK:
+        for obj in list(_NAMES.values()):
+            _RELEASED[id(obj)] = obj
+        _NAMES.clear()
+    if not ignore_warn:
+        warnings.warn("All named models and their ids are cleared.", UserWarning, stacklevel=2)
 
 
 # -- pytree registration ---------------------------------------------------------
@@ -448,26 +506,333 @@ class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
         """
         return state_dict(self)
 
-    def load_state_dict(self, values: dict, strict: bool = True) -> Any:
+    def load_state_dict(
+        self, state_dict: dict, warn: bool = True, compatible: str = "v2", *,
+        strict: bool = True, **kwargs: Any,
+    ) -> Any:
         """Load values made by :meth:`state_dict`; all checked before any is assigned.
 
-        Returns a ``LoadReport`` of what was skipped (empty when ``strict``).
+        Args:
+            state_dict: ``{relative path: array}`` as :meth:`state_dict` makes.
+            warn: with ``strict=False``, warn (``UserWarning``) about missing
+                and unexpected keys, as BrainPy does.
+            compatible: BrainPy's format switch, ``'v1'`` or ``'v2'``;
+                accepted for BrainPy code, but brainobj has one format (flat
+                relative paths) and reads it either way.
+            strict: every key must match (BrainPy never checks; brainobj
+                does by default, so that a wrong checkpoint fails loudly).
+
+        Returns a ``LoadReport`` of what was skipped (empty when ``strict``);
+        it also has BrainPy's ``missing_keys`` / ``unexpected_keys`` fields.
 
         Raises:
             MathError: inside a transform; or, with ``strict=True``, any
                 missing, unexpected or mis-shaped key (all are named, and
                 nothing changes). With ``strict=False`` the matching keys are
                 loaded and the rest reported.
+            ValueError: ``compatible`` is neither ``'v1'`` nor ``'v2'`` (as
+                BrainPy; nothing changes).
 
         Example:
             >>> import brainobj as bp
             >>> a, b = bp.Linear(2, 3), bp.Linear(2, 3)
-            >>> b.load_state_dict(a.state_dict())
+            >>> b.load_state_dict(a.state_dict(), warn=False, compatible='v2')
             LoadReport(missing=[], unexpected=[], mismatched=[])
             >>> bool((a.W.value == b.W.value).all())
             True
         """
-        return load_state_dict(self, values, strict)
+        if compatible not in ("v1", "v2"):
+            raise ValueError(f"{self.name}.load_state_dict: unknown compatible version "
+                             f"{compatible!r}; use 'v1' or 'v2' (brainobj reads its one "
+                             "format either way).")
+        report = load_state_dict(self, state_dict, strict)
+        if warn and report.unexpected:
+            warnings.warn(f"{self.name}: unexpected keys in state_dict: {report.unexpected}",
+                          UserWarning, stacklevel=2)
+        if warn and report.missing:
+            warnings.warn(f"{self.name}: missing keys in state_dict: {report.missing}",
+                          UserWarning, stacklevel=2)
+        return report
+
+    def save_state(self, **kwargs: Any) -> dict:
+        """This object's own Variables' values, keyed as ``vars(level=0)`` keys them.
+
+        BrainPy's per-object state (``{'Net0.w': array}``): only this
+        object's Variables, not its children's; :meth:`state_dict` is the
+        whole-model checkpoint.
+
+        Raises:
+            MathError: as :meth:`vars`.
+
+        Example:
+            >>> import brainobj as bp
+            >>> lin = bp.Linear(2, 3, name='doc_save_state')
+            >>> sorted(lin.save_state())
+            ['doc_save_state.W', 'doc_save_state.b']
+        """
+        return self.vars(level=0, include_self=True).unique().dict()
+
+    def load_state(self, state_dict: dict, **kwargs: Any) -> tuple[list, list]:
+        """Load values made by :meth:`save_state`; returns ``(missing_keys, unexpected_keys)``.
+
+        As BrainPy: keys of this object's own Variables that ``state_dict``
+        lacks are reported missing, keys it has that are not such Variables
+        unexpected; the matching ones are loaded. Unlike BrainPy, every
+        matching value is checked (shape and dtype) before any is assigned.
+
+        Raises:
+            MathError: inside a transform; a value whose shape or dtype does
+                not match its Variable (naming each; nothing changes).
+
+        Example:
+            >>> import brainobj as bp
+            >>> a, b = bp.Linear(2, 3), bp.Linear(2, 3)
+            >>> state = {k.replace(a.name, b.name): v for k, v in a.save_state().items()}
+            >>> b.load_state(state)
+            ([], [])
+        """
+        if in_transform():
+            raise MathError(f"{self.name}.load_state: load states outside transforms.")
+        variables = self.vars(level=0, include_self=True).unique()
+        missing = [k for k in variables if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in variables]
+        ready, bad = [], []
+        for key, var in variables.items():
+            if key not in state_dict:
+                continue
+            value = jnp.asarray(state_dict[key])
+            if value.shape != tuple(var.shape) or value.dtype != var.dtype:
+                bad.append(f"{key}: expected {var.dtype}{list(var.shape)}, got "
+                           f"{value.dtype}{list(value.shape)}")
+            ready.append((var, value))
+        if bad:
+            raise MathError(f"{self.name}.load_state: " + "; ".join(bad) + ". Nothing was "
+                            "loaded; load a state saved from an object of the same configuration.")
+        for var, value in ready:
+            var.value = value
+        return missing, unexpected
+
+    # -- devices -------------------------------------------------------------
+    def to(self, device: Any) -> "BrainPyObject":
+        """Move every Variable under this object to ``device`` (``jax.device_put``).
+
+        Returns ``self``. ``device`` is a ``jax.Device`` (``jax.devices()[0]``)
+        or anything ``jax.device_put`` accepts (a sharding).
+
+        Raises:
+            MathError: inside a transform (nothing moved).
+            Whatever ``jax.device_put`` raises for a bad ``device``; the
+            Variables moved before it stay moved, each one whole.
+
+        Example:
+            >>> import jax, brainobj as bp
+            >>> lin = bp.Linear(2, 3).to(jax.devices('cpu')[0])
+            >>> lin.W.value.devices() == {jax.devices('cpu')[0]}
+            True
+        """
+        if in_transform():
+            raise MathError(f"{self.name}.to: move Variables between devices outside transforms.")
+        for var in self.vars().unique().values():
+            var.value = jax.device_put(var.value, device)
+        return self
+
+    def cpu(self) -> "BrainPyObject":
+        """``to(jax.devices('cpu')[0])``.
+
+        Raises:
+            MathError: as :meth:`to`.
+
+        Example:
+            >>> import brainobj as bp
+            >>> bp.Linear(2, 3).cpu().W.value.devices().pop().platform
+            'cpu'
+        """
+        return self.to(_first_device("cpu", self))
+
+    def cuda(self) -> "BrainPyObject":
+        """``to(jax.devices('gpu')[0])``.
+
+        Raises:
+            RuntimeError: no GPU is visible to JAX (nothing moved).
+            MathError: as :meth:`to`.
+
+        Example:
+            >>> import brainobj as bp
+            >>> lin = bp.Linear(2, 3)
+            >>> try:
+            ...     lin = lin.cuda()
+            ... except RuntimeError:
+            ...     pass  # no GPU here
+        """
+        return self.to(_first_device("gpu", self))
+
+    def tpu(self) -> "BrainPyObject":
+        """``to(jax.devices('tpu')[0])``.
+
+        Raises:
+            RuntimeError: no TPU is visible to JAX (nothing moved).
+            MathError: as :meth:`to`.
+
+        Example:
+            >>> import brainobj as bp
+            >>> try:
+            ...     bp.Linear(2, 3).tpu()
+            ... except RuntimeError:
+            ...     pass  # no TPU here
+        """
+        return self.to(_first_device("tpu", self))
+
+    # -- BrainPy's naming and implicit state ---------------------------------
+    def unique_name(self, name: str | None = None, type_: str | None = None) -> str:
+        """A unique name, as BrainPy's ``unique_name``.
+
+        With ``name=None``: a fresh default name for ``type_`` (default: this
+        class's name), e.g. ``'Linear3'`` (not reserved). With a ``name``: it
+        is checked (a valid identifier that no other live object holds) and
+        reserved for this object, then returned; this object is not renamed
+        (assign ``self.name`` for that).
+
+        Raises:
+            MathError: ``name`` is not a str that is a valid identifier.
+            UniqueNameError: another live object holds ``name``.
+
+        Example:
+            >>> import brainobj as bp
+            >>> obj = bp.BrainPyObject()
+            >>> obj.unique_name(type_='Probe').startswith('Probe')
+            True
+            >>> obj.unique_name('doc_unique_name')
+            'doc_unique_name'
+        """
+        with _NAMES_LOCK:
+            if name is None:
+                return _next_auto_name(type(self).__name__ if type_ is None else str(type_))
+            _check_name_locked(self, name)
+            _NAMES[name] = self
+            return name
+
+    @property
+    def implicit_vars(self) -> dict:
+        """The Variables given to :meth:`register_implicit_vars`, by key.
+
+        Raises nothing.
+
+        Example:
+            >>> import brainobj as bp
+            >>> dict(bp.BrainPyObject().implicit_vars)
+            {}
+        """
+        return self._implicit("_implicit_vars")
+
+    @property
+    def implicit_nodes(self) -> dict:
+        """The objects given to :meth:`register_implicit_nodes`, by key.
+
+        Raises nothing.
+
+        Example:
+            >>> import brainobj as bp
+            >>> dict(bp.BrainPyObject().implicit_nodes)
+            {}
+        """
+        return self._implicit("_implicit_nodes")
+
+    def _implicit(self, attr: str) -> dict:
+        stored = self.__dict__.get(attr)
+        if stored is None:
+            if THREAD.frames and not is_temporary(self.__dict__.get("_born")):
+                return {}  # read-only view inside a transform: nothing registered
+            setattr(self, attr, {})
+            stored = self.__dict__[attr]
+        return stored
+
+    def register_implicit_vars(self, *variables: Any, var_cls: Any = None,
+                               **named_variables: Any) -> None:
+        """Make Variables that are not attributes part of this object (BrainPy's API).
+
+        Each argument is a Variable (keyed ``'var<id>'`` as in BrainPy), a
+        list/tuple of them (each keyed ``'var<id>'``), or a dict (its keys);
+        keyword arguments are keyed by their names. In :meth:`vars` they are
+        keyed as attributes of this object (``'Net0.k'``; relative ``'k'``),
+        and the transforms and checkpoints treat them like attributes.
+        brainobj already finds Variables in plain lists and dicts stored as
+        attributes, so this is only needed for BrainPy code.
+
+        Args:
+            var_cls: the accepted classes (default: ``bm.Variable``,
+                ``bm.VarList``, ``bm.VarDict``, as BrainPy; a container's
+                elements are keyed ``'<key>-<index>'``).
+
+        Raises:
+            MathError: an entry is not an instance of ``var_cls``; a key is
+                already registered to another Variable or names an attribute
+                of this object; inside a transform (for an object created
+                before it). Everything is checked first: nothing changes.
+
+        Example:
+            >>> import brainobj as bp, brainobj.math as bm
+            >>> class Net(bp.BrainPyObject):
+            ...     def __init__(self):
+            ...         super().__init__(name='doc_implicit_vars')
+            ...         self.register_implicit_vars({'h': bm.Variable(bm.zeros(2))},
+            ...                                     c=bm.Variable(bm.ones(1)))
+            >>> list(Net().vars())
+            ['doc_implicit_vars.h', 'doc_implicit_vars.c']
+        """
+        kinds = (Variable, VarList, VarDict) if var_cls is None else var_cls
+        entries = _implicit_entries(self, "register_implicit_vars", variables, named_variables,
+                                    kinds, lambda v: f"var{id(v)}", expand=())
+        self._register_implicit("_implicit_vars", entries, "register_implicit_vars")
+
+    def register_implicit_nodes(self, *nodes: Any, node_cls: Any = None,
+                                **named_nodes: Any) -> None:
+        """Make objects that are not attributes children of this object (BrainPy's API).
+
+        Each argument is an object (keyed by its ``name``), a list/tuple of
+        them or a ``NodeList``/``NodeDict`` (each keyed by its name), or a
+        dict (its keys); keyword arguments are keyed by their names. They are
+        found by :meth:`nodes` (relative key: the key) and :meth:`vars`, and
+        the transforms treat them like attributes.
+
+        Args:
+            node_cls: the accepted classes (default: ``BrainPyObject``).
+
+        Raises:
+            MathError: an entry is not an instance of ``node_cls``; a key is
+                already registered to another object or names an attribute of
+                this object; inside a transform (for an object created before
+                it). Everything is checked first: nothing changes.
+
+        Example:
+            >>> import brainobj as bp
+            >>> class Net(bp.BrainPyObject):
+            ...     def __init__(self):
+            ...         self.register_implicit_nodes(enc=bp.Linear(2, 3))
+            >>> list(Net().nodes(method='relative'))
+            ['', 'enc']
+        """
+        kinds = (BrainPyObject,) if node_cls is None else node_cls
+        entries = _implicit_entries(self, "register_implicit_nodes", nodes, named_nodes,
+                                    kinds, lambda n: n.name, expand=(NodeList, NodeDict))
+        self._register_implicit("_implicit_nodes", entries, "register_implicit_nodes")
+
+    def _register_implicit(self, attr: str, entries: list, method: str) -> None:
+        current = dict(self.__dict__.get(attr) or {})
+        for key, value in entries:
+            held = current.get(key, _MISSING)
+            if held is not _MISSING and held is not value:
+                raise MathError(
+                    f"{self.name}.{method}: key {key!r} is already registered to another "
+                    f"{type(held).__name__}; nothing was registered. Use another key."
+                )
+            if key not in IMPLICIT_ATTRS and _current(self, key) is not _MISSING:
+                raise MathError(
+                    f"{self.name}.{method}: key {key!r} is an attribute of {self.name}; "
+                    "vars()/nodes() would key both the same. Nothing was registered; use "
+                    "another key."
+                )
+            current[key] = value
+        setattr(self, attr, current)
 
     # -- modes ---------------------------------------------------------------
     def train(self, mode: bool = True) -> "BrainPyObject":
@@ -508,8 +873,9 @@ class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
 
     # -- collectors ----------------------------------------------------------
     def vars(
-        self, method: str = "absolute", level: int = -1, include_self: bool = True
-    ) -> Collector:
+        self, method: str = "absolute", level: int = -1, include_self: bool = True,
+        exclude_types: Any = None,
+    ) -> ArrayCollector:
         """Every Variable reachable from this object, each once, in BFS order.
 
         Args:
@@ -521,6 +887,13 @@ class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
             level: how many levels of sub-objects to descend (``-1``: all,
                 ``0``: only this object's own Variables).
             include_self: whether this object's own Variables are included.
+            exclude_types: a class or tuple of classes of Variables to leave
+                out (``isinstance``); default: ``bm.VariableView`` where it
+                exists, as in BrainPy (a view is not state of its own).
+
+        Returns an :class:`~brainobj.math.ArrayCollector` (``.dict()`` gives
+        the values). Variables registered with :meth:`register_implicit_vars`
+        are keyed as attributes of their object (``'Net0.k'``).
 
         Every key names one Variable. A key part (attribute name, index or
         dict key) is written as its text, except that ``%`` and ``.`` (and,
@@ -548,11 +921,16 @@ class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
             >>> list(Holder().vars(method='relative'))
             ['d.a%2Eb', 'd.a.b']
         """
-        return collect(self, method, level, include_self)[1]
+        if exclude_types is None:
+            exclude_types = _default_excluded()
+        elif isinstance(exclude_types, type):
+            exclude_types = (exclude_types,)
+        return collect(self, method, level, include_self,
+                       exclude_types=tuple(exclude_types))[1]
 
     def train_vars(
         self, method: str = "absolute", level: int = -1, include_self: bool = True
-    ) -> Collector:
+    ) -> ArrayCollector:
         """The :class:`~brainobj.math.TrainVar` subset of :meth:`vars`.
 
         Raises:
@@ -596,6 +974,61 @@ class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
 
 _MISSING = object()
 _STORED_KINDS = (list, tuple, dict, set, frozenset)
+
+
+def _default_excluded() -> tuple:
+    """``vars()``'s default ``exclude_types``: ``VariableView`` where it exists
+    (BrainPy leaves views out: they are windows on another Variable)."""
+    from . import _variable
+
+    view = getattr(_variable, "VariableView", None)
+    return (view,) if isinstance(view, type) else ()
+
+
+def _first_device(platform: str, obj: "BrainPyObject") -> Any:
+    try:
+        return jax.devices(platform)[0]
+    except RuntimeError as err:
+        raise RuntimeError(
+            f"{obj.name}: no {platform} device is visible to JAX ({err}); nothing was moved. "
+            f"Use obj.to(device) with one of {jax.devices()}."
+        ) from None
+
+
+def _implicit_entries(obj: "BrainPyObject", method: str, positional: tuple, named: dict,
+                      kinds: Any, key_of: Any, expand: tuple) -> list:
+    """``(key, value)`` pairs from BrainPy's call forms of ``register_implicit_*``,
+    every value checked against ``kinds`` before anything is registered."""
+    entries: list = []
+
+    def add(key: Any, value: Any, where: str) -> None:
+        if not isinstance(value, kinds):
+            wanted = kinds.__name__ if isinstance(kinds, type) else [k.__name__ for k in kinds]
+            raise MathError(
+                f"{obj.name}.{method}: {where} is a {type(value).__name__}, expected {wanted}; "
+                "nothing was registered."
+            )
+        if not isinstance(key, str) or not key:
+            raise MathError(f"{obj.name}.{method}: {where} has key {key!r}; keys must be "
+                            "non-empty str. Nothing was registered.")
+        entries.append((key, value))
+
+    for i, arg in enumerate(positional):
+        if isinstance(arg, dict) and not isinstance(arg, expand):
+            for key, value in arg.items():
+                add(key, value, f"argument {i}[{key!r}]")
+        elif isinstance(arg, (list, tuple)) or isinstance(arg, expand):
+            items = arg.values() if isinstance(arg, dict) else arg
+            for j, value in enumerate(items):
+                add(key_of(value) if isinstance(value, kinds) else j, value,
+                    f"argument {i}[{j}]")
+        else:
+            add(key_of(arg) if isinstance(arg, kinds) else i, arg, f"argument {i}")
+    for key, value in named.items():
+        add(key, value, f"{key}=")
+    return entries
+
+
 
 
 def _current(obj: BrainPyObject, attr: str) -> Any:
@@ -656,8 +1089,9 @@ def _adopt(owner: BrainPyObject, attr: str, value: Any) -> None:
 
 
 def _registered(node: Any) -> bool:
+    """Whether ``node`` is a named live object (not a copy JAX rebuilt)."""
     name = node.__dict__.get("name")
-    return name is not None and _NAMES.get(name) is node
+    return name is not None and (_NAMES.get(name) is node or _RELEASED.get(id(node)) is node)
 
 
 def _name_copies(found: list) -> None:
@@ -750,3 +1184,8 @@ class NodeDict(ObservedDict):
 
     def _check_item(self, key: Any, item: Any) -> Any:
         return _require_node("NodeDict", key, item)
+
+
+# BrainPy's lowercase names for the containers.
+node_list = NodeList
+node_dict = NodeDict

@@ -21,6 +21,16 @@ class LoadReport(NamedTuple):
     unexpected: list
     mismatched: list
 
+    @property
+    def missing_keys(self) -> list:
+        """BrainPy's name (``StateLoadResult.missing_keys``) for :attr:`missing`."""
+        return self.missing
+
+    @property
+    def unexpected_keys(self) -> list:
+        """BrainPy's name (``StateLoadResult.unexpected_keys``) for :attr:`unexpected`."""
+        return self.unexpected
+
 
 def state_dict(obj: Any) -> dict[str, np.ndarray]:
     """``{'l1.W': array, ...}``: every Variable under ``obj`` by attribute path.
