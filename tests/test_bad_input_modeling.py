@@ -314,7 +314,7 @@ CASES = [
      r"cannot create a Variable from list"),
     ("Variable 1.5 as int32", lambda n: bm.Variable(1.5, dtype=jnp.int32), bp.MathError,
      r"Variable\(\.\.\., dtype=int32\): cannot assign a floating-point value \(float 1\.5\)"),
-    ("Variable 300 as uint8", lambda n: bm.Variable(300, dtype=jnp.uint8), bp.MathError,
+    ("Variable 300 as uint8", lambda n: bm.Variable(jnp.asarray(300), dtype=jnp.uint8), bp.MathError,
      r"Variable\(\.\.\., dtype=uint8\): 300 does not fit its dtype uint8"),
     ("Variable float array as int32", lambda n: bm.Variable(jnp.array([1.5]), dtype="int32"),
      bp.MathError, r"Variable\(\.\.\., dtype=int32\): cannot convert float32 values to dtype int32"),

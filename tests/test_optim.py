@@ -269,6 +269,10 @@ def test_mixed_float32_and_bfloat16_parameters_train_like_optax(name, make, make
     by_hand = jax.jit(oracle_step(tx))
     for _ in range(3):
         grads = step(X, Y)  # optax gets the very same gradients
+        # bm.grad over train_vars() gives an ArrayCollector (a pytree, as in
+        # BrainPy); optax pairs it with the params dict, so hand it a dict
+        assert type(grads) is bm.ArrayCollector
+        grads = dict(grads)
         assert grads["w1"].dtype == jnp.float32 and grads["w2"].dtype == jnp.bfloat16
         params, state = by_hand(params, state, grads)
     assert step.cache_size == 1

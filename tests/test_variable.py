@@ -25,7 +25,7 @@ def test_value_read_returns_the_stored_array():
 
 
 def test_dtype_argument_casts_the_initial_value():
-    v = bm.Variable([1, 2, 3], dtype=jnp.float32)
+    v = bm.Variable(jnp.array([1, 2, 3]), dtype=jnp.float32)  # a list of ints is a shape (BrainPy)
     assert_same(v.value, jnp.array([1.0, 2.0, 3.0], jnp.float32))
 
 
@@ -541,7 +541,7 @@ def test_varlist_accepts_variables_and_rejects_others():
         with pytest.raises(TypeError):
             vl.insert(0, bad)
         with pytest.raises(TypeError):
-            vl[0] = bad
+            vl[0:1] = [bad]  # `vl[0] = array` writes into the Variable (BrainPy; tests/test_brainpy_compat_variables.py)
         with pytest.raises(TypeError):
             vl[0:1] = [bad]
     assert len(vl) == 2 and vl[0] is v1 and vl[1] is v2

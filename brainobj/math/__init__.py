@@ -23,10 +23,12 @@ from ._object import (
 from ._errors import MathError as MathError
 from ._tracing import in_transform as in_transform
 from ._variable import (
+    Parameter as Parameter,
     TrainVar as TrainVar,
     VarDict as VarDict,
     VarList as VarList,
     Variable as Variable,
+    VariableView as VariableView,
 )
 # BrainPy's lowercase names for the containers.
 var_list = VarList

@@ -104,9 +104,12 @@ class _GradVars:
 def _dict_like(given: dict) -> type:
     """``given``'s type if JAX can carry it through a transform, else ``dict``.
 
-    A ``Collector`` (what ``vars()`` returns) is not a pytree: returned from
-    inside ``bm.jit`` it would fail, so its gradients come back as a plain
-    ``dict`` with the same keys, in the same order.
+    An ``ArrayCollector`` (what ``vars()`` / ``train_vars()`` return) is a
+    pytree: its gradients come back as an ``ArrayCollector`` with the same
+    keys, as in BrainPy. A plain ``Collector`` is not (nor in BrainPy):
+    returned from inside ``bm.jit`` it would be one opaque leaf, so its
+    gradients come back as a plain ``dict`` with the same keys, in the same
+    order.
     """
     try:
         cls = type(given)
@@ -402,8 +405,11 @@ def grad(
             or globals.
         grad_vars: the Variables to differentiate: one Variable, a list/tuple
             of them, or a dict such as ``model.train_vars()``. Gradients come
-            back in the same structure (a ``Collector`` as a plain ``dict``
-            with the same keys, so that ``bm.jit`` can return it). A Variable
+            back in the same structure: an ``ArrayCollector`` (``vars()``,
+            ``train_vars()``) as an ``ArrayCollector`` of gradients with the
+            same keys, as in BrainPy; a plain ``Collector`` (not a pytree) as
+            a plain ``dict`` with the same keys, so that ``bm.jit`` can
+            return it. A Variable
             listed twice gets the same, full gradient at both places. Integer,
             boolean and PRNG-key Variables get ``None`` instead of a gradient
             (never an error).

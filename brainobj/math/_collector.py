@@ -10,10 +10,21 @@ They follow BrainPy's ``brainpy.math.Collector`` / ``ArrayCollector``:
   same class) holds only Variables, and its ``dict()`` / ``data()`` give the
   Variables' *values*; the plain ``Collector`` (what ``nodes()`` returns)
   gives a plain copy from ``dict()``;
-* unlike BrainPy, ``ArrayCollector`` is not (yet) a JAX pytree: ``bm.grad``
-  returns gradients for a ``grad_vars`` collector as a plain ``dict`` that
-  the optimizers and ``bm.jit`` take; pass ``c.dict()`` (the values) to
-  JAX functions;
+* ``ArrayCollector`` is a JAX pytree, as BrainPy's: its children are its
+  values, keyed by ``jax.tree_util.DictKey``, in insertion order (not
+  sorted, unlike a ``dict``). A child that is a Variable is itself a pytree
+  whose one leaf is its value (read through the transforms' read hook), so
+  ``jax.tree.leaves(net.vars())`` are the values and
+  ``jax.tree.map(f, net.vars())`` gives a new collector of new (free)
+  Variables holding ``f`` of each value, as in BrainPy; map with
+  ``is_leaf=lambda x: isinstance(x, bm.Variable)`` (or use ``c.dict()``)
+  for arrays. Unflattening accepts any children (arrays, tracers, ``None``):
+  ``bm.grad(..., grad_vars=net.train_vars())`` returns its gradients as an
+  ``ArrayCollector`` with the same keys, which ``bm.jit`` can return and
+  the optimizers take. A collector passed to ``bm.jit`` is state: its
+  Variables are managed in place, like a model's;
+* the plain ``Collector`` (what ``nodes()`` returns: objects, not arrays)
+  is, as in BrainPy, *not* a pytree: JAX sees it as one leaf;
 * ``c - other`` removes keys (a dict: keys bound to the same objects; a
   list/tuple: keys, or every key holding a given object);
 * ``update([v1, v2])`` adds values under ``'_var<i>'`` keys, as BrainPy
@@ -28,6 +39,8 @@ a ``ValueError``.
 from __future__ import annotations
 
 from typing import Any, Iterable
+
+import jax.tree_util as jtu
 
 __all__ = ["Collector", "ArrayCollector", "TensorCollector", "CollectorKeyError"]
 
@@ -383,10 +396,12 @@ class Collector(dict):
 class ArrayCollector(Collector):
     """A :class:`Collector` of Variables: what ``vars()`` and ``train_vars()`` return.
 
-    As BrainPy's: only Variables may be stored, and :meth:`dict` and
-    :meth:`data` give their values. Unlike BrainPy's it is not a JAX pytree
-    (pass ``c.dict()`` to JAX functions). ``bm.TensorCollector`` is the same
-    class.
+    As BrainPy's: only Variables may be stored with ``c[k] = v`` /
+    :meth:`update`, and :meth:`dict` and :meth:`data` give their values.
+    It is a JAX pytree (see the module docstring): JAX rebuilds it with any
+    children, so a collector of gradients (arrays, or ``None`` for integer
+    Variables) is an ``ArrayCollector`` too. ``bm.TensorCollector`` is the
+    same class.
 
     Raises:
         TypeError: storing a value that is not a Variable (nothing changes).
@@ -401,6 +416,13 @@ class ArrayCollector(Collector):
         Traceback (most recent call last):
         ...
         TypeError: ArrayCollector['x']: expected a Variable, got float.
+        >>> jax.tree.leaves(c)
+        [Array([1., 1.], dtype=float32)]
+        >>> jax.tree_util.keystr(jax.tree_util.tree_flatten_with_path(c)[0][0][0])
+        "['w'].value"
+        >>> doubled = jax.tree.map(lambda v: v.value * 2, c, is_leaf=lambda x: isinstance(x, bm.Variable))
+        >>> doubled
+        ArrayCollector({'w': Array([2., 2.], dtype=float32)})
     """
 
     def _check_value(self, key: Any, value: Any) -> None:
@@ -438,6 +460,29 @@ class ArrayCollector(Collector):
 
 
 TensorCollector = ArrayCollector
+
+
+def _collector_flatten_with_keys(c: ArrayCollector) -> tuple[list, tuple]:
+    keys = tuple(c.keys())
+    return [(jtu.DictKey(k), v) for k, v in c.items()], keys
+
+
+def _collector_flatten(c: ArrayCollector) -> tuple[list, tuple]:
+    return list(c.values()), tuple(c.keys())
+
+
+def _collector_unflatten(keys: tuple, children: Iterable[Any]) -> ArrayCollector:
+    # No checks: JAX rebuilds with whatever it carries (gradients, tracers,
+    # None placeholders, ShapeDtypeStructs), and the keys came from a
+    # collector, so they are unique.
+    c = ArrayCollector.__new__(ArrayCollector)
+    dict.update(c, zip(keys, children))
+    return c
+
+
+jtu.register_pytree_with_keys(
+    ArrayCollector, _collector_flatten_with_keys, _collector_unflatten, _collector_flatten,
+)
 
 
 def _value_of(item: Any) -> Any:

@@ -32,7 +32,7 @@ from ._containers import ObservedDict, ObservedList, register_dict_type, registe
 from ._errors import MathError
 from ._tracing import THREAD, lookup
 
-__all__ = ["Variable", "TrainVar", "VarList", "VarDict", "COPY"]
+__all__ = ["Variable", "TrainVar", "Parameter", "VariableView", "VarList", "VarDict", "COPY"]
 
 
 class _Copy:
@@ -113,11 +113,22 @@ def _check_lossless(who: str, original: Any, source: Any, target: Any) -> None:
             f"Convert it explicitly (e.g. `jnp.round(x).astype({target.name!r})`) if that is "
             "what you mean."
         )
-    if target.kind in "iu" and isinstance(original, (int, np.integer)) and not isinstance(original, bool):
-        info = np.iinfo(target)
-        if not info.min <= int(original) <= info.max:
+    if target.kind not in "iu" or isinstance(original, bool):
+        return
+    if isinstance(original, (int, np.integer)):
+        extremes = [int(original)]
+    elif (isinstance(original, (np.ndarray, jax.Array)) and not isinstance(original, _Tracer)
+          and np.dtype(original.dtype).kind in "iu" and original.size):
+        # a weakly typed integer array (jnp.asarray(300)): concrete, so checkable
+        host = np.asarray(original)
+        extremes = [int(host.min()), int(host.max())]
+    else:
+        return
+    info = np.iinfo(target)
+    for value in extremes:
+        if not info.min <= value <= info.max:
             raise MathError(
-                f"{who}: {original} does not fit its dtype {target} (range "
+                f"{who}: {value} does not fit its dtype {target} (range "
                 f"{info.min}..{info.max}); it would wrap around."
             )
 
@@ -196,6 +207,53 @@ def _check_index(who: str, index: Any, shape: tuple[int, ...]) -> None:
         axis += 1
 
 
+def _as_shape(value: Any) -> tuple[int, ...] | None:
+    """The shape ``value`` names, BrainPy's way, or None when it is a value.
+
+    BrainPy reads a Python ``int`` or a tuple/list of Python ints as a shape
+    (``Variable(10)`` is ten zeros). Bools are values here (BrainPy would
+    make ``zeros(True)``); NumPy integers and floats are values in both.
+    """
+    if type(value) is int:
+        return (value,)
+    if isinstance(value, (tuple, list)) and all(type(s) is int for s in value):
+        return tuple(value)
+    return None
+
+
+# BrainPy's name for the batch axis in ``axis_names`` when only the other
+# axes are named (``brainpy.math.sharding.BATCH_AXIS``).
+BATCH_AXIS = "batch"
+
+
+def _check_batch_axis(who: str, batch_axis: Any, ndim: int) -> int | None:
+    """``batch_axis`` if it is None or an int axis of an ``ndim``-array, else an error."""
+    if batch_axis is None:
+        return None
+    if not _is_index_int(batch_axis):
+        raise TypeError(f"{who}: batch_axis must be an int (or None), got {batch_axis!r}.")
+    if not -ndim <= batch_axis < ndim:
+        raise MathError(f"{who}: batch_axis={batch_axis} is not an axis of its {ndim}-d value; "
+                        f"use an axis in [{-ndim}, {ndim}) or None.")
+    return int(batch_axis)
+
+
+def _check_axis_names(who: str, names: Any, ndim: int, batch_axis: int | None) -> tuple | None:
+    """``names`` as a tuple of ``ndim`` str/None entries (BrainPy inserts
+    ``'batch'`` at ``batch_axis`` when one name is missing), else an error."""
+    if names is None:
+        return None
+    if isinstance(names, str) or not isinstance(names, (tuple, list)):
+        raise TypeError(f"{who}: axis_names must be a tuple of str (one per axis), got {names!r}.")
+    names = list(names)
+    if batch_axis is not None and len(names) + 1 == ndim:
+        names.insert(batch_axis % ndim, BATCH_AXIS)
+    if len(names) != ndim or not all(n is None or isinstance(n, str) for n in names):
+        raise MathError(f"{who}: axis_names={tuple(names)!r} must name each of its {ndim} axes "
+                        "with a str (or None).")
+    return tuple(names)
+
+
 def value_of(x: Any) -> Any:
     """``x.value`` for a Variable, else ``x`` unchanged. Never raises."""
     return x.value if isinstance(x, Variable) else x
@@ -248,12 +306,15 @@ class Variable:
         Array([5., 1., 1.], dtype=float32)
     """
 
-    __slots__ = ("_value", "_label", "_owner", "__weakref__")
+    # `_batch_axis` / `_axis_names` are metadata (BrainPy's arguments): set on
+    # every path that makes a Variable (__init__, __setstate__, unflatten).
+    __slots__ = ("_value", "_label", "_owner", "_batch_axis", "_axis_names", "__weakref__")
     # Arrays defer binary operators to an operand with a higher priority, so
     # ``array * variable`` reaches ``Variable.__rmul__`` (numpy's protocol).
     __array_priority__ = 100
 
-    def __init__(self, value: Any, dtype: Any = None) -> None:
+    def __init__(self, value: Any, dtype: Any = None, batch_axis: int | None = None, *,
+                 axis_names: Any = None) -> None:
         if THREAD.frames:
             raise MathError(
                 f"cannot create a {type(self).__name__} inside a brainobj transform "
@@ -261,6 +322,16 @@ class Variable:
                 "Create it beforehand (e.g. in __init__) and assign its `.value` inside."
             )
         kind, original = type(self).__name__, value
+        inherited = value._batch_axis if isinstance(value, Variable) else None
+        shape = _as_shape(value)
+        if shape is not None:
+            # BrainPy: an int or a tuple/list of ints is a shape, filled with zeros.
+            if any(s < 0 for s in shape):
+                raise MathError(f"cannot create a {kind} of shape {shape}: an int (or a tuple/"
+                                "list of ints) is a shape in BrainPy, and sizes cannot be "
+                                "negative. To hold the number itself, pass an array, e.g. "
+                                "`bm.Variable(jnp.asarray(-1))`.")
+            value = jnp.zeros(shape, dtype=None if dtype is None else _as_dtype(kind, dtype))
         try:
             value = as_array(value)
         except (TypeError, ValueError, OverflowError) as error:
@@ -285,9 +356,17 @@ class Variable:
                 "jax.grad, ...): it would hold the tracer after the transform. Create it "
                 "outside, with a concrete array."
             )
+        if inherited is not None and batch_axis is not None and batch_axis != inherited:
+            raise ValueError(f"{kind}: batch_axis={batch_axis} differs from the batch_axis="
+                             f"{inherited} of the Variable it copies; pass the same or None.")
+        batch_axis = _check_batch_axis(kind, inherited if batch_axis is None else batch_axis,
+                                       value.ndim)
+        names = _check_axis_names(kind, axis_names, value.ndim, batch_axis)
         self._value = _strong(value)
         self._label = None
         self._owner = None  # weakref to the first object that stored it
+        self._batch_axis = batch_axis
+        self._axis_names = names
 
     # -- the two hooks ------------------------------------------------------
     @property
@@ -369,12 +448,15 @@ class Variable:
                 f"({THREAD.frames[-1].owner}); its value there is a tracer. Copy models "
                 "outside transforms (e.g. a target network made once, updated in place)."
             )
-        return {"value": self._value}
+        return {"value": self._value, "batch_axis": self._batch_axis,
+                "axis_names": self._axis_names}
 
     def __setstate__(self, state: dict) -> None:
         self._value = state["value"]
         self._label = None
         self._owner = None
+        self._batch_axis = state.get("batch_axis")
+        self._axis_names = state.get("axis_names")
 
     def _checked(self, new: Any) -> Any:
         """``new`` as an array this Variable can hold, or :class:`MathError`.
@@ -420,6 +502,93 @@ class Variable:
         value = self._value
         return (f"{type(self).__name__}(shape={tuple(getattr(value, 'shape', ()))}, "
                 f"dtype={getattr(value, 'dtype', None)})")
+
+    # -- BrainPy's metadata and conversions ---------------------------------
+    @property
+    def batch_axis(self) -> int | None:
+        """The batch axis given at creation (BrainPy metadata), or None. Never raises."""
+        return self._batch_axis
+
+    @property
+    def batch_size(self) -> int | None:
+        """The length of the batch axis, or None without one. Never raises."""
+        axis = self._batch_axis
+        return None if axis is None else self.shape[axis]
+
+    @property
+    def axis_names(self) -> tuple | None:
+        """The axis names given at creation (one per axis), or None. Never raises."""
+        return self._axis_names
+
+    @property
+    def nobatch_shape(self) -> tuple[int, ...]:
+        """The shape without the batch axis (the whole shape without one). Never raises.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.Variable((4, 3), batch_axis=0).nobatch_shape
+            (3,)
+        """
+        shape, axis = tuple(self.shape), self._batch_axis
+        if axis is None:
+            return shape
+        axis %= len(shape)
+        return shape[:axis] + shape[axis + 1:]
+
+    def numpy(self, dtype: Any = None) -> np.ndarray:
+        """The value as a NumPy array (a recorded read). Raises nothing outside transforms."""
+        return np.asarray(self.value, dtype=dtype)
+
+    def to_numpy(self, dtype: Any = None) -> np.ndarray:
+        """Same as :meth:`numpy`."""
+        return self.numpy(dtype)
+
+    def to_jax(self, dtype: Any = None) -> jax.Array:
+        """The value as a JAX array (a recorded read). Raises nothing."""
+        value = self.value
+        return value if dtype is None else value.astype(dtype)
+
+    def clone(self) -> "Variable":
+        """A new Variable of the same type holding a copy of the value, with the
+        same batch axis and axis names.
+
+        Raises:
+            MathError: inside a brainobj transform (create Variables outside).
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> a = bm.Variable(bm.ones(2)); b = a.clone(); b += 1
+            >>> a.value, b.value
+            (Array([1., 1.], dtype=float32), Array([2., 2.], dtype=float32))
+        """
+        return Variable.__new__(type(self)).__init_copy(self)
+
+    def __init_copy(self, other: "Variable") -> "Variable":
+        Variable.__init__(self, jnp.array(other.value, copy=True), None, other._batch_axis,
+                          axis_names=other._axis_names)
+        return self
+
+    def fill_(self, value: Any) -> "Variable":
+        """Set every element to ``value`` (BrainPy's in-place ``fill_``); returns self.
+
+        Raises:
+            MathError: as assignment (``value`` not a scalar this dtype can hold).
+        """
+        self.value = jnp.broadcast_to(as_array(value), self.shape)
+        return self
+
+    def copy_(self, src: Any) -> "Variable":
+        """Assign ``src`` (same shape and dtype) to this Variable; returns self.
+
+        Raises:
+            MathError: as assignment.
+        """
+        self.value = src
+        return self
+
+    def as_variable(self) -> "Variable":
+        """This Variable itself (BrainPy's ``Array.as_variable``). Raises nothing."""
+        return self
 
     # -- array-like behaviour -----------------------------------------------
     @property
@@ -553,7 +722,8 @@ class Variable:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        register_variable_type(cls)
+        if not cls.__dict__.get("_own_pytree", False):  # VariableView registers its own rules
+            register_variable_type(cls)
 
 
 def _binary(op):
@@ -613,20 +783,31 @@ def _leaf(var: Variable) -> Any:
     return var._value
 
 
+def _aux(var: Variable) -> Any:
+    # The type alone unless metadata is set: Variables without it keep the
+    # treedef they always had; with it, a JAX-made copy keeps its batch axis.
+    if var._batch_axis is None and var._axis_names is None:
+        return type(var)
+    return (type(var), var._batch_axis, var._axis_names)
+
+
 def _variable_flatten_with_keys(var: Variable):
-    return [(jtu.GetAttrKey("value"), _leaf(var))], type(var)
+    return [(jtu.GetAttrKey("value"), _leaf(var))], _aux(var)
 
 
 def _variable_flatten(var: Variable):
-    return (_leaf(var),), type(var)
+    return (_leaf(var),), _aux(var)
 
 
-def _variable_unflatten(cls: type, children: Iterable[Any]) -> Variable:
+def _variable_unflatten(aux: Any, children: Iterable[Any]) -> Variable:
     # No checks: JAX and equinox rebuild with whatever leaf they carry
     # (tracers, None placeholders, ShapeDtypeStructs).
+    cls, batch_axis, names = aux if isinstance(aux, tuple) else (aux, None, None)
     var = object.__new__(cls)
     (var._value,) = children
     var._label = None
+    var._batch_axis = batch_axis
+    var._axis_names = names
     # Built from a concrete array outside any trace, the copy is state in its
     # own right (a target network made with tree_map); otherwise it is a
     # throw-away value of the trace that made it.
@@ -656,6 +837,168 @@ class TrainVar(Variable):
     __slots__ = ()
 
 
+class Parameter(Variable):
+    """BrainPy's ``Parameter``: a Variable subclass for fixed parameters.
+
+    Like BrainPy, it is not a :class:`TrainVar`: ``train_vars()`` and
+    optimizers leave it out.
+
+    Raises:
+        MathError, TypeError, IndexError: as :class:`Variable`.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> p = bm.Parameter(bm.ones(2))
+        >>> isinstance(p, bm.Variable), isinstance(p, bm.TrainVar)
+        (True, False)
+    """
+
+    __slots__ = ()
+
+
+class _ViewRef:
+    """Pytree aux data for a VariableView: the view itself, compared by identity
+    (a Variable's ``==`` is elementwise)."""
+
+    __slots__ = ("view",)
+
+    def __init__(self, view: "VariableView") -> None:
+        self.view = view
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, _ViewRef) and other.view is self.view
+
+    def __hash__(self) -> int:
+        return id(self.view)
+
+
+class VariableView(Variable):
+    """A window ``var[index]`` on a Variable: reads give the slice, writes go
+    into the Variable (BrainPy's ``VariableView``).
+
+    The view holds no value of its own: every read is ``var.value[index]`` and
+    every write ``var.value = var.value.at[index].set(new)``, through the
+    Variable's hooks, so the transforms see them as reads and writes of
+    ``var``. ``vars()`` leaves views out (their Variable is collected), and to
+    JAX a view is a constant with no leaves (BrainPy: "not a PyTree").
+
+    Args:
+        value: the Variable to look into.
+        index: what ``var[index]`` takes (an int, slice, tuple, index array;
+            Variables in it are read once, now).
+
+    Raises:
+        TypeError: ``value`` is not a Variable; an index of a bad type.
+        IndexError: an integer index past its axis.
+        MathError: an index holding a traced value (use ``var[i]`` and
+            ``var[i] = x`` inside transforms instead); (assignment) as
+            :class:`Variable`: the new value must have the view's shape and
+            dtype. Nothing is written on failure.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> origin = bm.Variable(bm.arange(5.))
+        >>> view = bm.VariableView(origin, slice(None, 2))
+        >>> view.value
+        Array([0., 1.], dtype=float32)
+        >>> view[:] = 9.
+        >>> view *= 2
+        >>> origin.value
+        Array([18., 18.,  2.,  3.,  4.], dtype=float32)
+    """
+
+    __slots__ = ("_var", "_index")
+    _own_pytree = True
+
+    def __init__(self, value: Variable, index: Any) -> None:
+        if not isinstance(value, Variable):
+            raise TypeError(f"VariableView: expected a Variable to look into, got "
+                            f"{type(value).__name__}. Wrap the array in bm.Variable(...) first.")
+        index = jtu.tree_map(value_of, index, is_leaf=lambda x: isinstance(x, Variable))
+        if any(isinstance(leaf, _Tracer) for leaf in jtu.tree_leaves(index)):
+            raise MathError(f"VariableView({value.label}, ...): the index is a traced value; a "
+                            "view holding it would leak the tracer. Inside a transform, use "
+                            "`var[i]` to read and `var[i] = x` to write instead.")
+        current = value._current()
+        _check_index(f"VariableView({value.label})", index, current.shape)
+        try:
+            current[index]
+        except (TypeError, IndexError) as error:
+            raise type(error)(f"VariableView({value.label}): bad index {index!r}: {error}") from None
+        self._var = value
+        self._index = index
+        self._label = None
+        self._owner = None
+        self._batch_axis = None
+        self._axis_names = None
+
+    @property
+    def value(self) -> jax.Array:
+        """``var.value[index]`` (a recorded read of ``var``).
+
+        Assigning writes into the Variable; see the class's ``Raises``.
+        """
+        return self._var.value[self._index]
+
+    @value.setter
+    def value(self, new: Any) -> None:
+        new = self._checked(new)
+        var = self._var
+        var.value = var.value.at[self._index].set(new)
+
+    @property
+    def index(self) -> Any:
+        """The index of the window. Never raises."""
+        return self._index
+
+    @property
+    def target(self) -> Variable:
+        """The Variable the view looks into. Never raises."""
+        return self._var
+
+    def _current(self) -> Any:
+        return self._var._current()[self._index]
+
+    # The engine reads a Variable's box directly in places (its tracer checks);
+    # a view's box is its Variable's, sliced. Only the Variable's box is ever
+    # assigned: a view is not collected by vars(), so no transform stores it.
+    @property
+    def _value(self) -> Any:
+        return self._var._value[self._index]
+
+    @_value.setter
+    def _value(self, new: Any) -> None:
+        raise MathError(f"{self.label}: a view has no box of its own; assign `.value` (it "
+                        "writes into its Variable).")
+
+    @property
+    def label(self) -> str:
+        """``'VariableView(<label of the Variable>)[index]'``. Never raises."""
+        return self._label or f"VariableView({self._var.label})[{self._index!r}]"
+
+    def clone(self) -> Variable:
+        """A new :class:`Variable` holding a copy of the window's values.
+
+        Raises:
+            MathError: inside a brainobj transform.
+        """
+        return Variable(jnp.array(self.value, copy=True))
+
+    def __getstate__(self) -> dict:
+        return {"var": self._var, "index": self._index}
+
+    def __setstate__(self, state: dict) -> None:
+        self._var, self._index = state["var"], state["index"]
+        self._label = self._owner = self._batch_axis = self._axis_names = None
+
+    def __repr__(self) -> str:
+        return f"VariableView({self._var.label}, index={self._index!r})"
+
+
+jtu.register_pytree_node(VariableView, lambda view: ((), _ViewRef(view)),
+                         lambda ref, _: ref.view)
+
+
 def _require_variable(container: str, key: Any, item: Any) -> Any:
     if not isinstance(item, Variable):
         raise TypeError(
@@ -683,6 +1026,23 @@ class VarList(ObservedList):
     def _check_item(self, index: Any, item: Any) -> Any:
         return _require_variable("VarList", index, item)
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``vs[i] = array`` writes into the Variable at ``i`` (BrainPy); a
+        Variable (or a slice of items) replaces, as in a list.
+
+        Raises:
+            IndexError: no item at ``i``.
+            MathError: as assigning the Variable's ``.value`` (shape, dtype);
+                replacing an item inside a transform. Nothing changes.
+            TypeError: a replacement that is not a Variable.
+        """
+        if _is_index_int(index) and not isinstance(value, Variable):
+            # A write into the Variable, not a change of the list: allowed
+            # inside transforms, where the Variable's setter records it.
+            list.__getitem__(self, index).value = value
+            return
+        super().__setitem__(index, value)
+
 
 @register_dict_type
 class VarDict(ObservedDict):
@@ -701,3 +1061,17 @@ class VarDict(ObservedDict):
 
     def _check_item(self, key: Any, item: Any) -> Any:
         return _require_variable("VarDict", key, item)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """``vd[k] = array`` writes into the Variable at an existing ``k``
+        (BrainPy); a Variable (or a new key) adds or replaces, as in a dict.
+
+        Raises:
+            MathError: as assigning the Variable's ``.value`` (shape, dtype);
+                adding or replacing an entry inside a transform. Nothing changes.
+            TypeError: a new entry that is not a Variable.
+        """
+        if not isinstance(value, Variable) and dict.__contains__(self, key):
+            dict.__getitem__(self, key).value = value  # a write, recorded by transforms
+            return
+        super().__setitem__(key, value)

@@ -169,7 +169,9 @@ class Optimizer(bm.BrainPyObject):
     def update(self, grads: Any) -> None:
         """Apply one step given ``grads`` in the structure ``bm.grad`` returned.
 
-        ``grads`` is a dict with the registered keys, or, when the Variables
+        ``grads`` is a dict or an ``ArrayCollector`` (what ``bm.grad`` gives
+        for ``grad_vars=net.train_vars()``; read once into a plain dict) with
+        the registered keys, or, when the Variables
         were registered as a list, a list in that order. Each gradient must
         have its parameter's shape and dtype (a Python number adopts it).
         Eagerly or inside ``bm.jit``, the step is all or nothing: if anything
@@ -315,6 +317,8 @@ class Optimizer(bm.BrainPyObject):
 
     def _by_key(self, grads: Any) -> dict:
         if isinstance(grads, Mapping):
+            # a plain dict (an ArrayCollector of gradients is a pytree of
+            # another structure): paired with the optimizer's own dict below
             return dict(grads)
         if isinstance(grads, (list, tuple)):
             keys = list(self.vars_to_train)
