@@ -29,12 +29,14 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _distributions as _dist
 from ._variable import Variable, value_of
 
 __all__ = [
@@ -121,6 +123,12 @@ def _out_shape(fn: str, size: Shape, **params: Any) -> tuple[int, ...]:
                          f"`size` {shape}; pass a size whose trailing axes match them, "
                          f"e.g. size={shape + joint if shape != joint else joint}, or size=None.")
     return shape
+
+
+def _prep(fn: str, size: Shape, **params: Any) -> tuple[Any, ...]:
+    """The checked parameters (see :func:`_param`) followed by the draw's shape."""
+    params = {name: _param(fn, name, value) for name, value in params.items()}
+    return (*params.values(), _out_shape(fn, size, **params))
 
 
 def _refuse_where(fn: str, what: str, x: Any, bad: Any, rule: str) -> None:
@@ -258,9 +266,14 @@ class RandomState(Variable):
         self.value = keys[0]
         return keys[1:]
 
-    def _key(self, fn: str, key: jax.Array | None) -> jax.Array:
+    def _key(self, fn: str, key: Any) -> jax.Array:
         # Called last, after every check: a refused call leaves the key alone.
-        return self.split_key() if key is None else _check_key(f"bm.random.{fn}", key)
+        # An explicit key (or an int seed for one) leaves the state alone.
+        if key is None:
+            return self.split_key()
+        if _is_int(key):
+            return _new_key(key)
+        return _check_key(f"bm.random.{fn}", key)
 
     def rand(self, *dims: int, key: jax.Array | None = None) -> jax.Array:
         """Uniform samples in ``[0, 1)`` of shape ``dims``.
@@ -579,6 +592,800 @@ class RandomState(Variable):
             x.value = shuffled
             return None
         return shuffled
+
+    # ---- NumPy Generator / BrainPy distributions -------------------------------
+    # Each checks its arguments first (type, broadcast to ``size``, and the
+    # domain when the values are known), then advances the key once.
+
+    def standard_normal(self, size: Shape = None, key: Any = None) -> jax.Array:
+        """Standard normal samples of shape ``size`` (``jax.random.normal``).
+
+        Raises:
+            TypeError: a bad ``size`` or ``key``.
+            ValueError: a negative size. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.standard_normal((2, 3)).shape
+            (2, 3)
+        """
+        shape = _out_shape("standard_normal", size)
+        return jax.random.normal(self._key("standard_normal", key), shape)
+
+    def standard_exponential(self, size: Shape = None, key: Any = None) -> jax.Array:
+        """Exponential samples with mean 1 (``jax.random.exponential``).
+
+        Raises:
+            TypeError: a bad ``size`` or ``key``.
+            ValueError: a negative size. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bool((bm.random.standard_exponential(5) >= 0).all())
+            True
+        """
+        shape = _out_shape("standard_exponential", size)
+        return jax.random.exponential(self._key("standard_exponential", key), shape)
+
+    def standard_cauchy(self, size: Shape = None, key: Any = None) -> jax.Array:
+        """Standard Cauchy samples (``jax.random.cauchy``).
+
+        Raises:
+            TypeError: a bad ``size`` or ``key``.
+            ValueError: a negative size. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.standard_cauchy(4).shape
+            (4,)
+        """
+        shape = _out_shape("standard_cauchy", size)
+        return jax.random.cauchy(self._key("standard_cauchy", key), shape)
+
+    def standard_gamma(self, shape: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Gamma(``shape``, scale 1) samples (``jax.random.gamma``).
+
+        Raises:
+            TypeError: ``shape`` is not a real number or array, a bad ``size``
+                or ``key``.
+            ValueError: ``shape`` does not broadcast to ``size`` or (when
+                known) is negative. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.standard_gamma([1.0, 2.0, 3.0]).shape
+            (3,)
+        """
+        shape, out = _prep("standard_gamma", size, shape=shape)
+        _refuse_where("standard_gamma", "shape", shape, lambda v: ~(v >= 0), ">= 0")
+        return jax.random.gamma(self._key("standard_gamma", key), shape, out)
+
+    def standard_t(self, df: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Student's t samples with ``df`` degrees of freedom (``jax.random.t``).
+
+        Raises:
+            TypeError: ``df`` is not a real number or array, a bad ``size`` or
+                ``key``.
+            ValueError: ``df`` does not broadcast to ``size`` or (when known)
+                is not positive. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.standard_t(5.0, size=(2, 2)).shape
+            (2, 2)
+        """
+        df, out = _prep("standard_t", size, df=df)
+        _refuse_where("standard_t", "df", df, lambda v: ~(v > 0), "> 0")
+        return jax.random.t(self._key("standard_t", key), df, out)
+
+    def t(self, df: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Student's t samples (BrainPy's name for :meth:`standard_t`).
+
+        Raises:
+            TypeError: ``df`` is not a real number or array, a bad ``size`` or
+                ``key``.
+            ValueError: ``df`` does not broadcast to ``size`` or (when known)
+                is not positive. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.t(3.0, size=2).shape
+            (2,)
+        """
+        df, out = _prep("t", size, df=df)
+        _refuse_where("t", "df", df, lambda v: ~(v > 0), "> 0")
+        return jax.random.t(self._key("t", key), df, out)
+
+    def _loc_scale(self, fn: str, sampler: Any, loc: Any, scale: Any, size: Shape,
+                   key: Any) -> jax.Array:
+        loc, scale, out = _prep(fn, size, loc=loc, scale=scale)
+        _refuse_where(fn, "scale", scale, lambda v: ~(v >= 0), ">= 0")
+        return loc + scale * sampler(self._key(fn, key), out)
+
+    def gumbel(self, loc: Any = 0.0, scale: Any = 1.0, size: Shape = None,
+               key: Any = None) -> jax.Array:
+        """Gumbel samples: ``loc + scale * jax.random.gumbel``.
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or a
+                negative ``scale`` (when known). The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.gumbel([0.0, 1.0], 2.0).shape
+            (2,)
+        """
+        return self._loc_scale("gumbel", jax.random.gumbel, loc, scale, size, key)
+
+    def laplace(self, loc: Any = 0.0, scale: Any = 1.0, size: Shape = None,
+                key: Any = None) -> jax.Array:
+        """Laplace samples: ``loc + scale * jax.random.laplace``.
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or a
+                negative ``scale`` (when known). The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.laplace(0.0, 1.0, size=(3,)).shape
+            (3,)
+        """
+        return self._loc_scale("laplace", jax.random.laplace, loc, scale, size, key)
+
+    def logistic(self, loc: Any = 0.0, scale: Any = 1.0, size: Shape = None,
+                 key: Any = None) -> jax.Array:
+        """Logistic samples: ``loc + scale * jax.random.logistic``.
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or a
+                negative ``scale`` (when known). The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.logistic(size=4).shape
+            (4,)
+        """
+        return self._loc_scale("logistic", jax.random.logistic, loc, scale, size, key)
+
+    def lognormal(self, mean: Any = 0.0, sigma: Any = 1.0, size: Shape = None,
+                  key: Any = None) -> jax.Array:
+        """Samples whose log is Normal(``mean``, ``sigma``), as NumPy:
+        ``exp(mean) * jax.random.lognormal(key, sigma)``.
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or a
+                negative ``sigma`` (when known). The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bool((bm.random.lognormal(0.0, 0.5, size=5) > 0).all())
+            True
+        """
+        mean, sigma, out = _prep("lognormal", size, mean=mean, sigma=sigma)
+        _refuse_where("lognormal", "sigma", sigma, lambda v: ~(v >= 0), ">= 0")
+        return jnp.exp(mean) * jax.random.lognormal(self._key("lognormal", key), sigma, out)
+
+    def rayleigh(self, scale: Any = 1.0, size: Shape = None, key: Any = None) -> jax.Array:
+        """Rayleigh samples (``jax.random.rayleigh``).
+
+        Raises:
+            TypeError: ``scale`` is not a real number or array, a bad ``size``
+                or ``key``.
+            ValueError: ``scale`` does not broadcast to ``size`` or (when
+                known) is negative. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.rayleigh([1.0, 2.0], size=(3, 2)).shape
+            (3, 2)
+        """
+        scale, out = _prep("rayleigh", size, scale=scale)
+        _refuse_where("rayleigh", "scale", scale, lambda v: ~(v >= 0), ">= 0")
+        return jax.random.rayleigh(self._key("rayleigh", key), scale, out)
+
+    def maxwell(self, size: Shape = None, key: Any = None) -> jax.Array:
+        """Maxwell(-Boltzmann) samples with scale 1 (``jax.random.maxwell``).
+
+        Raises:
+            TypeError: a bad ``size`` or ``key``.
+            ValueError: a negative size. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bool((bm.random.maxwell(4) >= 0).all())
+            True
+        """
+        shape = _out_shape("maxwell", size)
+        return jax.random.maxwell(self._key("maxwell", key), shape)
+
+    def pareto(self, a: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Pareto II (Lomax) samples in ``[0, inf)``, as NumPy's ``pareto``:
+        ``jax.random.pareto(key, a) - 1`` (BrainPy returns the classical
+        Pareto in ``[1, inf)``; add 1 for that).
+
+        Raises:
+            TypeError: ``a`` is not a real number or array, a bad ``size`` or
+                ``key``.
+            ValueError: ``a`` does not broadcast to ``size`` or (when known)
+                is not positive. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bool((bm.random.pareto(3.0, size=5) >= 0).all())
+            True
+        """
+        a, out = _prep("pareto", size, a=a)
+        _refuse_where("pareto", "a", a, lambda v: ~(v > 0), "> 0")
+        return jax.random.pareto(self._key("pareto", key), a, out) - 1.0
+
+    def power(self, a: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Samples in ``[0, 1]`` with density ``a * x**(a - 1)``: ``U ** (1/a)``.
+
+        Raises:
+            TypeError: ``a`` is not a real number or array, a bad ``size`` or
+                ``key``.
+            ValueError: ``a`` does not broadcast to ``size`` or (when known)
+                is not positive. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> x = bm.random.power(2.0, size=5)
+            >>> bool(((x >= 0) & (x <= 1)).all())
+            True
+        """
+        a, out = _prep("power", size, a=a)
+        _refuse_where("power", "a", a, lambda v: ~(v > 0), "> 0")
+        return _dist.power(self._key("power", key), a, out)
+
+    def weibull(self, a: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Weibull samples with shape ``a`` and scale 1, as NumPy
+        (``jax.random.weibull_min(key, 1, a)``).
+
+        Raises:
+            TypeError: ``a`` is not a real number or array, a bad ``size`` or
+                ``key``.
+            ValueError: ``a`` does not broadcast to ``size`` or (when known)
+                is negative. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.weibull(1.5, size=3).shape
+            (3,)
+        """
+        a, out = _prep("weibull", size, a=a)
+        _refuse_where("weibull", "a", a, lambda v: ~(v >= 0), ">= 0")
+        return jax.random.weibull_min(self._key("weibull", key), 1.0, a, out)
+
+    def weibull_min(self, a: Any, scale: Any = 1.0, size: Shape = None,
+                    key: Any = None) -> jax.Array:
+        """Weibull samples with shape (concentration) ``a`` and ``scale``
+        (``jax.random.weibull_min(key, scale, a)``).
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or (when
+                known) a negative ``a`` or ``scale``. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.weibull_min(2.0, [1.0, 3.0]).shape
+            (2,)
+        """
+        a, scale, out = _prep("weibull_min", size, a=a, scale=scale)
+        _refuse_where("weibull_min", "a", a, lambda v: ~(v >= 0), ">= 0")
+        _refuse_where("weibull_min", "scale", scale, lambda v: ~(v >= 0), ">= 0")
+        return jax.random.weibull_min(self._key("weibull_min", key), scale, a, out)
+
+    def chisquare(self, df: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Chi-square samples (``jax.random.chisquare``).
+
+        Raises:
+            TypeError: ``df`` is not a real number or array, a bad ``size`` or
+                ``key``.
+            ValueError: ``df`` does not broadcast to ``size`` or (when known)
+                is not positive. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.chisquare([1.0, 4.0], size=(5, 2)).shape
+            (5, 2)
+        """
+        df, out = _prep("chisquare", size, df=df)
+        _refuse_where("chisquare", "df", df, lambda v: ~(v > 0), "> 0")
+        return jax.random.chisquare(self._key("chisquare", key), df, out)
+
+    def f(self, dfnum: Any, dfden: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """F (Fisher-Snedecor) samples (``jax.random.f``).
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or (when
+                known) ``dfnum <= 0`` or ``dfden <= 0``. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.f(5.0, 10.0, size=3).shape
+            (3,)
+        """
+        dfnum, dfden, out = _prep("f", size, dfnum=dfnum, dfden=dfden)
+        _refuse_where("f", "dfnum", dfnum, lambda v: ~(v > 0), "> 0")
+        _refuse_where("f", "dfden", dfden, lambda v: ~(v > 0), "> 0")
+        dfnum, dfden = (jnp.broadcast_to(jnp.asarray(v, jnp.result_type(float)), out)
+                        for v in (dfnum, dfden))  # jax.random.f does not broadcast them
+        return jax.random.f(self._key("f", key), dfnum, dfden, out)
+
+    def noncentral_chisquare(self, df: Any, nonc: Any, size: Shape = None,
+                             key: Any = None) -> jax.Array:
+        """Noncentral chi-square samples (a Poisson mixture of central ones).
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or (when
+                known) ``df <= 0`` or ``nonc < 0``. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.noncentral_chisquare(3.0, 2.0, size=4).shape
+            (4,)
+        """
+        fn = "noncentral_chisquare"
+        df, nonc, out = _prep(fn, size, df=df, nonc=nonc)
+        _refuse_where(fn, "df", df, lambda v: ~(v > 0), "> 0")
+        _refuse_where(fn, "nonc", nonc, lambda v: ~(v >= 0), ">= 0")
+        return _dist.noncentral_chisquare(self._key(fn, key), df, nonc, out)
+
+    def noncentral_f(self, dfnum: Any, dfden: Any, nonc: Any, size: Shape = None,
+                     key: Any = None) -> jax.Array:
+        """Noncentral F samples: a noncentral over a central chi-square.
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or (when
+                known) ``dfnum <= 0``, ``dfden <= 0`` or ``nonc < 0``. The key
+                is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.noncentral_f(3.0, 20.0, 3.0, size=4).shape
+            (4,)
+        """
+        fn = "noncentral_f"
+        dfnum, dfden, nonc, out = _prep(fn, size, dfnum=dfnum, dfden=dfden, nonc=nonc)
+        _refuse_where(fn, "dfnum", dfnum, lambda v: ~(v > 0), "> 0")
+        _refuse_where(fn, "dfden", dfden, lambda v: ~(v > 0), "> 0")
+        _refuse_where(fn, "nonc", nonc, lambda v: ~(v >= 0), ">= 0")
+        return _dist.noncentral_f(self._key(fn, key), dfnum, dfden, nonc, out)
+
+    def triangular(self, left: Any, mode: Any, right: Any, size: Shape = None,
+                   key: Any = None) -> jax.Array:
+        """Triangular samples on ``[left, right]`` peaking at ``mode``, as
+        NumPy (``jax.random.triangular``). BrainPy's ``triangular(size)``
+        takes no parameters; pass ``0, 0.5, 1`` for a symmetric one.
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or (when
+                known) not ``left <= mode <= right`` with ``left < right``.
+                The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> x = bm.random.triangular(0.0, 0.2, 1.0, size=10)
+            >>> bool(((x >= 0) & (x <= 1)).all())
+            True
+        """
+        left, mode, right, out = _prep("triangular", size, left=left, mode=mode, right=right)
+        lo, mid, hi = _concrete(left), _concrete(mode), _concrete(right)
+        if lo is not None and mid is not None and hi is not None and not np.all(
+                (lo <= mid) & (mid <= hi) & (lo < hi)):
+            raise ValueError(f"bm.random.triangular: needs left <= mode <= right and left < "
+                             f"right, got left={left!r}, mode={mode!r}, right={right!r}.")
+        return jax.random.triangular(self._key("triangular", key), left, mode, right, out)
+
+    def vonmises(self, mu: Any, kappa: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Von Mises samples on ``[-pi, pi)`` with mode ``mu`` and
+        concentration ``kappa`` (Best & Fisher's rejection method, as NumPy).
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or (when
+                known) a negative ``kappa``. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> x = bm.random.vonmises(0.0, 4.0, size=10)
+            >>> bool((abs(x) <= 3.1416).all())
+            True
+        """
+        mu, kappa, out = _prep("vonmises", size, mu=mu, kappa=kappa)
+        _refuse_where("vonmises", "kappa", kappa, lambda v: ~(v >= 0), ">= 0")
+        return _dist.vonmises(self._key("vonmises", key), mu, kappa, out)
+
+    def wald(self, mean: Any, scale: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Wald (inverse Gaussian) samples with ``mean`` and shape ``scale``
+        (lambda), as NumPy: ``scale * jax.random.wald(key, mean / scale)``.
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or (when
+                known) ``mean <= 0`` or ``scale <= 0``. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bool((bm.random.wald(1.0, 2.0, size=5) > 0).all())
+            True
+        """
+        mean, scale, out = _prep("wald", size, mean=mean, scale=scale)
+        _refuse_where("wald", "mean", mean, lambda v: ~(v > 0), "> 0")
+        _refuse_where("wald", "scale", scale, lambda v: ~(v > 0), "> 0")
+        return _dist.wald(self._key("wald", key), mean, scale, out)
+
+    def loggamma(self, a: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Logs of Gamma(``a``) samples, accurate for small ``a``
+        (``jax.random.loggamma``).
+
+        Raises:
+            TypeError: ``a`` is not a real number or array, a bad ``size`` or
+                ``key``.
+            ValueError: ``a`` does not broadcast to ``size`` or (when known)
+                is not positive. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.loggamma(0.5, size=3).shape
+            (3,)
+        """
+        a, out = _prep("loggamma", size, a=a)
+        _refuse_where("loggamma", "a", a, lambda v: ~(v > 0), "> 0")
+        return jax.random.loggamma(self._key("loggamma", key), a, out)
+
+    # ---- counts (int32) ---------------------------------------------------------
+
+    def binomial(self, n: Any, p: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Binomial counts (int32) of ``n`` trials with success probability
+        ``p``: ``jax.random.binomial`` cast to int; a float ``n`` is
+        truncated, as in NumPy.
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or (when
+                known) a negative ``n`` or ``p`` outside ``[0, 1]``. The key
+                is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> x = bm.random.binomial(10, [0.1, 0.9], size=(4, 2))
+            >>> x.shape, x.dtype
+            ((4, 2), dtype('int32'))
+        """
+        n, p, out = _prep("binomial", size, n=n, p=p)
+        _refuse_where("binomial", "n", n, lambda v: ~(v >= 0), ">= 0")
+        _refuse_where("binomial", "p", p, lambda v: ~((v >= 0) & (v <= 1)), "in [0, 1]")
+        n = jnp.floor(jnp.asarray(n, jnp.result_type(float)))
+        return jax.random.binomial(self._key("binomial", key), n, p, out).astype(jnp.int32)
+
+    def negative_binomial(self, n: Any, p: Any, size: Shape = None,
+                          key: Any = None) -> jax.Array:
+        """Failures (int32) before ``n`` successes of probability ``p``
+        (a Gamma-Poisson mixture, as NumPy).
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or (when
+                known) ``n <= 0`` or ``p`` outside ``(0, 1]``. The key is
+                unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.negative_binomial(5, 0.5, size=3).dtype
+            dtype('int32')
+        """
+        fn = "negative_binomial"
+        n, p, out = _prep(fn, size, n=n, p=p)
+        _refuse_where(fn, "n", n, lambda v: ~(v > 0), "> 0")
+        _refuse_where(fn, "p", p, lambda v: ~((v > 0) & (v <= 1)), "in (0, 1]")
+        return _dist.negative_binomial(self._key(fn, key), n, p, out)
+
+    def geometric(self, p: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Trials (int32, >= 1) up to the first success (``jax.random.geometric``).
+
+        Raises:
+            TypeError: ``p`` is not a real number or array, a bad ``size`` or
+                ``key``.
+            ValueError: ``p`` does not broadcast to ``size`` or (when known)
+                lies outside ``(0, 1]``. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bool((bm.random.geometric(0.3, size=5) >= 1).all())
+            True
+        """
+        p, out = _prep("geometric", size, p=p)
+        _refuse_where("geometric", "p", p, lambda v: ~((v > 0) & (v <= 1)), "in (0, 1]")
+        return jax.random.geometric(self._key("geometric", key), p, out)
+
+    def logseries(self, p: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Logarithmic series counts (int32, >= 1) (Kemp's method, as NumPy).
+
+        Raises:
+            TypeError: ``p`` is not a real number or array, a bad ``size`` or
+                ``key``.
+            ValueError: ``p`` does not broadcast to ``size`` or (when known)
+                lies outside ``[0, 1)``. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bool((bm.random.logseries(0.6, size=5) >= 1).all())
+            True
+        """
+        p, out = _prep("logseries", size, p=p)
+        _refuse_where("logseries", "p", p, lambda v: ~((v >= 0) & (v < 1)), "in [0, 1)")
+        return _dist.logseries(self._key("logseries", key), p, out)
+
+    def zipf(self, a: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Zipf counts (int32, >= 1) with exponent ``a`` (Devroye's rejection
+        method, as NumPy).
+
+        Raises:
+            TypeError: ``a`` is not a real number or array, a bad ``size`` or
+                ``key``.
+            ValueError: ``a`` does not broadcast to ``size`` or (when known)
+                is not above 1. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bool((bm.random.zipf(2.0, size=5) >= 1).all())
+            True
+        """
+        a, out = _prep("zipf", size, a=a)
+        _refuse_where("zipf", "a", a, lambda v: ~(v > 1), "> 1")
+        return _dist.zipf(self._key("zipf", key), a, out)
+
+    def hypergeometric(self, ngood: Any, nbad: Any, nsample: Any, size: Shape = None,
+                       key: Any = None) -> jax.Array:
+        """Good items (int32) among ``nsample`` drawn without replacement
+        from ``ngood`` good and ``nbad`` bad ones. Exact, in ``max(nsample)``
+        vectorised rounds.
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: parameters that do not broadcast to ``size``, or (when
+                known) a negative count or ``nsample > ngood + nbad``. The key
+                is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> x = bm.random.hypergeometric(5, 10, 6, size=20)
+            >>> bool(((x >= 0) & (x <= 5)).all())
+            True
+        """
+        fn = "hypergeometric"
+        ngood, nbad, nsample, out = _prep(fn, size, ngood=ngood, nbad=nbad, nsample=nsample)
+        for what, value in (("ngood", ngood), ("nbad", nbad), ("nsample", nsample)):
+            _refuse_where(fn, what, value, lambda v: ~(v >= 0), ">= 0")
+        good, bad, n = _concrete(ngood), _concrete(nbad), _concrete(nsample)
+        if good is not None and bad is not None and n is not None and np.any(n > good + bad):
+            raise ValueError(f"bm.random.hypergeometric: needs nsample <= ngood + nbad, got "
+                             f"ngood={ngood!r}, nbad={nbad!r}, nsample={nsample!r}.")
+        return _dist.hypergeometric(self._key(fn, key), ngood, nbad, nsample, out)
+
+    # ---- vectors ----------------------------------------------------------------
+
+    def _vector_shape(self, fn: str, what: str, x: Any, size: Shape) -> tuple[int, ...]:
+        """Batch shape for a parameter whose last axis is the event axis."""
+        if jnp.ndim(x) < 1 or jnp.shape(x)[-1] == 0:
+            raise ValueError(f"bm.random.{fn}: `{what}` must have at least one axis with at "
+                             f"least one entry, got shape {tuple(jnp.shape(x))}.")
+        return _out_shape(fn, size, **{what: np.broadcast_to(False, jnp.shape(x)[:-1])})
+
+    def dirichlet(self, alpha: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Dirichlet samples of shape ``size + alpha.shape[-1:]`` (``jax.random.dirichlet``).
+
+        Raises:
+            TypeError: ``alpha`` is not a real array, a bad ``size`` or ``key``.
+            ValueError: a scalar or empty ``alpha``, leading axes that do not
+                broadcast to ``size``, or (when known) ``alpha <= 0``. The key
+                is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> x = bm.random.dirichlet([1.0, 2.0, 3.0], size=4)
+            >>> x.shape, bool(abs(x.sum(-1) - 1).max() < 1e-5)
+            ((4, 3), True)
+        """
+        alpha = _param("dirichlet", "alpha", alpha)
+        batch = self._vector_shape("dirichlet", "alpha", alpha, size)
+        _refuse_where("dirichlet", "alpha", alpha, lambda v: ~(v > 0), "> 0")
+        return jax.random.dirichlet(self._key("dirichlet", key), alpha, batch)
+
+    def multinomial(self, n: Any, pvals: Any, size: Shape = None, key: Any = None) -> jax.Array:
+        """Counts (int32) of ``n`` draws over ``len(pvals)`` outcomes, shape
+        ``size + pvals.shape[-1:]``; the last probability is ``1 - sum`` of the
+        others, as in NumPy (``jax.random.multinomial``).
+
+        Raises:
+            TypeError: a parameter that is not a real number or array, a bad
+                ``size`` or ``key``.
+            ValueError: a scalar or empty ``pvals``, shapes that do not
+                broadcast to ``size``, or (when known) a negative ``n``,
+                ``pvals`` outside ``[0, 1]`` or ``sum(pvals[..., :-1]) > 1``.
+                The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> x = bm.random.multinomial(10, [0.2, 0.3, 0.5], size=2)
+            >>> x.shape, x.sum(-1).tolist()
+            ((2, 3), [10, 10])
+        """
+        fn = "multinomial"
+        n, pvals = _param(fn, "n", n), _param(fn, "pvals", pvals)
+        batch = self._vector_shape(fn, "pvals", pvals, None)
+        out = _out_shape(fn, size, n=n, pvals=np.broadcast_to(False, batch))
+        _refuse_where(fn, "n", n, lambda v: ~(v >= 0), ">= 0")
+        _refuse_where(fn, "pvals", pvals, lambda v: ~((v >= 0) & (v <= 1)), "in [0, 1]")
+        known = _concrete(pvals)
+        if known is not None and np.any(np.sum(known[..., :-1], -1) > 1.0 + 1e-6):
+            raise ValueError(f"bm.random.multinomial: sum(pvals[:-1]) must be <= 1, got "
+                             f"pvals={pvals!r}.")
+        dtype = jnp.result_type(float)
+        pvals = jnp.asarray(pvals, dtype)
+        last = jnp.clip(1.0 - jnp.sum(pvals[..., :-1], -1, keepdims=True), 0.0, 1.0)
+        pvals = jnp.concatenate([pvals[..., :-1], last], -1)
+        n = jnp.floor(jnp.asarray(n, dtype))
+        k = jnp.shape(pvals)[-1]
+        draw = jax.random.multinomial(self._key(fn, key), jnp.broadcast_to(n, out),
+                                      jnp.broadcast_to(pvals, out + (k,)), shape=out + (k,))
+        return draw.astype(jnp.int32)
+
+    def multivariate_normal(self, mean: Any, cov: Any, size: Shape = None,
+                            method: str = "cholesky", key: Any = None) -> jax.Array:
+        """Multivariate normal samples of shape ``size + mean.shape[-1:]``
+        (``jax.random.multivariate_normal``; ``method`` one of
+        ``'cholesky'``, ``'eigh'``, ``'svd'``).
+
+        Raises:
+            TypeError: a parameter that is not a real array, a bad ``size``
+                or ``key``.
+            ValueError: a scalar ``mean``, a ``cov`` that is not ``(d, d)``
+                for ``d = mean.shape[-1]``, batch axes that do not broadcast
+                to ``size``, or an unknown ``method``. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.multivariate_normal([0.0, 1.0], [[1.0, 0.5], [0.5, 2.0]],
+            ...                               size=3).shape
+            (3, 2)
+        """
+        fn = "multivariate_normal"
+        mean, cov = _param(fn, "mean", mean), _param(fn, "cov", cov)
+        if method not in ("cholesky", "eigh", "svd"):
+            raise ValueError(f"bm.random.{fn}: `method` must be 'cholesky', 'eigh' or 'svd', "
+                             f"got {method!r}.")
+        batch = self._vector_shape(fn, "mean", mean, None)
+        d = jnp.shape(mean)[-1]
+        if jnp.ndim(cov) < 2 or jnp.shape(cov)[-2:] != (d, d):
+            raise ValueError(f"bm.random.{fn}: `cov` must end with shape ({d}, {d}) to match "
+                             f"`mean` of shape {tuple(jnp.shape(mean))}, got "
+                             f"{tuple(jnp.shape(cov))}.")
+        out = _out_shape(fn, size, mean=np.broadcast_to(False, batch),
+                         cov=np.broadcast_to(False, jnp.shape(cov)[:-2]))
+        return jax.random.multivariate_normal(self._key(fn, key), mean, cov, out,
+                                              method=method)
+
+    def orthogonal(self, n: int, size: Shape = None, key: Any = None) -> jax.Array:
+        """Haar-random orthogonal ``(n, n)`` matrices, shape ``size + (n, n)``
+        (``jax.random.orthogonal``).
+
+        Raises:
+            TypeError: ``n`` is not an int, a bad ``size`` or ``key``.
+            ValueError: a negative ``n`` or size. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> q = bm.random.orthogonal(3)
+            >>> bool(abs(q @ q.T - bm.eye(3)).max() < 1e-5)
+            True
+        """
+        if not _is_int(n):
+            raise TypeError(f"bm.random.orthogonal: `n` must be an int, got {n!r}.")
+        if n < 0:
+            raise ValueError(f"bm.random.orthogonal: `n` must not be negative, got {n}.")
+        shape = _out_shape("orthogonal", size)
+        return jax.random.orthogonal(self._key("orthogonal", key), n, shape)
+
+    # ---- NumPy / PyTorch conveniences -------------------------------------------
+
+    def random_integers(self, low: int, high: int | None = None, size: Shape = None,
+                        key: Any = None) -> jax.Array:
+        """Integers in ``[low, high]`` (both ends included; ``[1, low]`` when
+        ``high`` is omitted), NumPy's legacy ``random_integers``.
+
+        Raises:
+            TypeError, ValueError: as :meth:`randint` (``low > high``). The key
+                is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> x = bm.random.random_integers(1, 3, size=50)
+            >>> bool(((x >= 1) & (x <= 3)).all())
+            True
+        """
+        if high is None:
+            low, high = 1, low
+        high = _param("random_integers", "high", high)
+        return self.randint(low, high + 1, size, key=key)
+
+    def rand_like(self, input: Any, *, dtype: Any = None, key: Any = None) -> jax.Array:
+        """Uniform ``[0, 1)`` samples with ``input``'s shape (and dtype, if float).
+
+        Raises:
+            TypeError: ``input`` is not an array of numbers, a bad ``key``.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.rand_like(bm.zeros((2, 3))).shape
+            (2, 3)
+        """
+        x = _param("rand_like", "input", input)
+        dtype = dtype or (x.dtype if jnp.issubdtype(jnp.result_type(x), jnp.floating) else float)
+        return jax.random.uniform(self._key("rand_like", key), jnp.shape(x), dtype)
+
+    def randn_like(self, input: Any, *, dtype: Any = None, key: Any = None) -> jax.Array:
+        """Standard normal samples with ``input``'s shape (and dtype, if float).
+
+        Raises:
+            TypeError: ``input`` is not an array of numbers, a bad ``key``.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.randn_like(bm.zeros(4)).shape
+            (4,)
+        """
+        x = _param("randn_like", "input", input)
+        dtype = dtype or (x.dtype if jnp.issubdtype(jnp.result_type(x), jnp.floating) else float)
+        return jax.random.normal(self._key("randn_like", key), jnp.shape(x), dtype)
+
+    def randint_like(self, input: Any, low: int = 0, high: int | None = None, *,
+                     dtype: Any = None, key: Any = None) -> jax.Array:
+        """Integers in ``[low, high)`` with ``input``'s shape (``[0, low)``
+        when ``high`` is omitted).
+
+        Raises:
+            TypeError, ValueError: as :meth:`randint`; also ``input`` not an
+                array of numbers. The key is unchanged.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> bm.random.randint_like(bm.zeros(5), 3).shape
+            (5,)
+        """
+        x = _param("randint_like", "input", input)
+        if high is None:
+            low, high = 0, low
+        if dtype is None:
+            dtype = x.dtype if jnp.issubdtype(jnp.result_type(x), jnp.integer) else int
+        return self.randint(low, high, tuple(jnp.shape(x)), dtype, key=key)
+
+    ranf = random
+    sample = random
 
 
 def _permutable(fn: str, x: Any) -> Any:
@@ -939,3 +1746,52 @@ def shuffle(x: Any, axis: int = 0, key: jax.Array | None = None) -> jax.Array | 
         [0, 1, 2, 3]
     """
     return DEFAULT.shuffle(x, axis, key=key)
+
+
+def default_rng(seed_or_key: int | jax.Array | None = None) -> RandomState:
+    """A new, independent :class:`RandomState` (NumPy's and BrainPy's
+    ``default_rng``).
+
+    Raises:
+        TypeError, ValueError: as :class:`RandomState` (a bad seed or key).
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> rng = bm.random.default_rng(0)
+        >>> rng.poisson(2.0, size=3).shape
+        (3,)
+    """
+    return RandomState(seed_or_key)
+
+
+def _on_default(name: str) -> Any:
+    """``name`` as a module function: ``RandomState.name`` on :data:`DEFAULT`
+    (looked up at call time), with the method's signature and docstring."""
+    method = getattr(RandomState, name)
+
+    def draw(*args: Any, **kwargs: Any) -> Any:
+        return getattr(DEFAULT, name)(*args, **kwargs)
+
+    draw.__name__ = draw.__qualname__ = name
+    draw.__doc__ = method.__doc__
+    draw.__module__ = __name__
+    params = list(inspect.signature(method).parameters.values())[1:]
+    draw.__signature__ = inspect.signature(method).replace(parameters=params)
+    return draw
+
+
+_FROM_DEFAULT = (
+    "standard_normal", "standard_exponential", "standard_cauchy", "standard_gamma",
+    "standard_t", "t", "gumbel", "laplace", "logistic", "lognormal", "rayleigh", "maxwell",
+    "pareto", "power", "weibull", "weibull_min", "chisquare", "f", "noncentral_chisquare",
+    "noncentral_f", "triangular", "vonmises", "wald", "loggamma", "binomial",
+    "negative_binomial", "geometric", "logseries", "zipf", "hypergeometric", "dirichlet",
+    "multinomial", "multivariate_normal", "orthogonal", "random_integers", "rand_like",
+    "randn_like", "randint_like",
+)
+for _name in _FROM_DEFAULT:
+    globals()[_name] = _on_default(_name)
+del _name
+
+ranf = sample = random
+__all__ += [*_FROM_DEFAULT, "ranf", "sample", "default_rng"]
