@@ -536,15 +536,27 @@ class Variable:
         return shape[:axis] + shape[axis + 1:]
 
     def numpy(self, dtype: Any = None) -> np.ndarray:
-        """The value as a NumPy array (a recorded read). Raises nothing outside transforms."""
+        """The value as a NumPy array (a recorded read).
+
+        Raises:
+            jax.errors.TracerArrayConversionError: inside a transform, where
+                the value is traced; use ``.value`` there.
+        """
         return np.asarray(self.value, dtype=dtype)
 
     def to_numpy(self, dtype: Any = None) -> np.ndarray:
-        """Same as :meth:`numpy`."""
+        """Same as :meth:`numpy`.
+
+        Raises:
+            jax.errors.TracerArrayConversionError: as :meth:`numpy`.
+        """
         return self.numpy(dtype)
 
     def to_jax(self, dtype: Any = None) -> jax.Array:
-        """The value as a JAX array (a recorded read). Raises nothing."""
+        """The value as a JAX array (a recorded read).
+
+        Raises nothing.
+        """
         value = self.value
         return value if dtype is None else value.astype(dtype)
 
@@ -587,7 +599,10 @@ class Variable:
         return self
 
     def as_variable(self) -> "Variable":
-        """This Variable itself (BrainPy's ``Array.as_variable``). Raises nothing."""
+        """This Variable itself (BrainPy's ``Array.as_variable``).
+
+        Raises nothing.
+        """
         return self
 
     # -- array-like behaviour -----------------------------------------------
