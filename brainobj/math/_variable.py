@@ -116,21 +116,30 @@ def _check_lossless(who: str, original: Any, source: Any, target: Any) -> None:
     if target.kind not in "iu" or isinstance(original, bool):
         return
     if isinstance(original, (int, np.integer)):
-        extremes = [int(original)]
+        bad = _outside(np.asarray(int(original), dtype=object), target)
     elif (isinstance(original, (np.ndarray, jax.Array)) and not isinstance(original, _Tracer)
-          and np.dtype(original.dtype).kind in "iu" and original.size):
+          and np.dtype(original.dtype).kind in "iu"):
         # a weakly typed integer array (jnp.asarray(300)): concrete, so checkable
-        host = np.asarray(original)
-        extremes = [int(host.min()), int(host.max())]
+        bad = _outside(np.asarray(original), target)
     else:
         return
+    if bad is not None:
+        info = np.iinfo(target)
+        raise MathError(
+            f"{who}: {bad} does not fit its dtype {target} (range "
+            f"{info.min}..{info.max}); it would wrap around."
+        )
+
+
+def _outside(host: np.ndarray, target: np.dtype) -> int | None:
+    """An integer of ``host`` that ``target`` cannot hold, if any."""
+    if not host.size:
+        return None
     info = np.iinfo(target)
-    for value in extremes:
-        if not info.min <= value <= info.max:
-            raise MathError(
-                f"{who}: {value} does not fit its dtype {target} (range "
-                f"{info.min}..{info.max}); it would wrap around."
-            )
+    low, high = host.min(), host.max()
+    if low < info.min:
+        return int(low)
+    return int(high) if high > info.max else None
 
 
 def _check_strong_cast(who: str, value: Any, target: Any) -> None:
@@ -147,10 +156,9 @@ def _check_strong_cast(who: str, value: Any, target: Any) -> None:
             "if that is what you mean."
         )
     if target.kind in "iu" and source.kind in "iu" and not isinstance(value, _Tracer):
-        host = np.asarray(value)
-        info = np.iinfo(target)
-        if host.size and (host.min() < info.min or host.max() > info.max):
-            bad = host.min() if host.min() < info.min else host.max()
+        bad = _outside(np.asarray(value), target)
+        if bad is not None:
+            info = np.iinfo(target)
             raise MathError(
                 f"{who}: {bad} does not fit dtype {target} (range {info.min}..{info.max}); "
                 "it would wrap around."
