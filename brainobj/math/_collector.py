@@ -145,7 +145,7 @@ class Collector(dict):
         Raises:
             KeyError: ``key`` is not in the collector (as BrainPy).
             TypeError: (ArrayCollector) ``new_value`` is not a Variable.
-            Nothing changes on either.
+                Nothing changes on either.
 
         Example:
             >>> import brainobj.math as bm
@@ -172,8 +172,8 @@ class Collector(dict):
             CollectorKeyError: an entry would rebind a key to another object.
             CollectorTypeError: (a ``TypeError`` and a ``ValueError``)
                 ``other`` is not a dict, list or tuple.
-            TypeError: (ArrayCollector) a value is not a Variable.
-            Every entry is checked first, so nothing is added on error.
+            TypeError: (ArrayCollector) a value is not a Variable. Every
+                entry is checked first, so nothing is added on error.
 
         Example:
             >>> import brainobj.math as bm
@@ -248,7 +248,7 @@ class Collector(dict):
             CollectorKeyError: a key or object of ``other`` is not in ``c``,
                 or a dict binds a key to another object than ``c`` does.
             CollectorTypeError: ``other`` is not a dict, list or tuple.
-            ``c`` itself never changes.
+                ``c`` itself never changes.
 
         Example:
             >>> import brainobj.math as bm
@@ -418,7 +418,8 @@ class ArrayCollector(Collector):
         TypeError: ArrayCollector['x']: expected a Variable, got float.
         >>> jax.tree.leaves(c)
         [Array([1., 1.], dtype=float32)]
-        >>> jax.tree_util.keystr(jax.tree_util.tree_flatten_with_path(c)[0][0][0])
+        >>> (path, leaf), = jax.tree_util.tree_flatten_with_path(c)[0]
+        >>> jax.tree_util.keystr(path)
         "['w'].value"
         >>> doubled = jax.tree.map(lambda v: v.value * 2, c, is_leaf=lambda x: isinstance(x, bm.Variable))
         >>> doubled

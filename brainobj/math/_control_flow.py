@@ -213,8 +213,9 @@ def for_loop(
             in all by default, not one per step).
         unroll_kwargs: keyword arguments passed unchanged to every call of
             ``body_fun`` (static values: hashable, compiled in).
-        dyn_vars, child_objs: BrainPy's legacy arguments: checked, then
+        dyn_vars: BrainPy's legacy argument: checked, then
             ignored with a ``LegacyArgumentWarning`` (see :func:`jit`).
+        child_objs: as ``dyn_vars``.
 
     Raises:
         TypeError: ``progress_bar`` is not a bool or a :class:`ProgressBar`;

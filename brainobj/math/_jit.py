@@ -298,10 +298,11 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
         keep_unused: accepted for BrainPy / ``jax.jit``; unused inputs may
             be pruned either way, which changes no result.
         name: BrainPy's name of the transform object; ignored.
-        dyn_vars, child_objs: BrainPy's legacy arguments: checked, then
+        dyn_vars: BrainPy's legacy argument: checked, then
             ignored with a :class:`LegacyArgumentWarning` (a
             ``DeprecationWarning``) pointing at the caller's line, as in
             BrainPy >= 2.4 (which warns and finds what the function uses).
+        child_objs: as ``dyn_vars``.
         **jax_options: ``abstracted_axes``, ``in_shardings``,
             ``out_shardings``, ``device``, ``backend``: only ``None``.
 

@@ -206,7 +206,8 @@ class Optimizer(bm.BrainPyObject):
             >>> try:
             ...     opt.update({'w': jnp.ones(3, jnp.bfloat16)})
             ... except bm.MathError as error:
-            ...     print(str(error).split(': ', 1)[1][:41])
+            ...     message = str(error).split(': ', 1)[1]
+            ...     print(message[:41])
             w: gradient has shape (3,), expected (2,)
             >>> int(opt.step.value)
             1
