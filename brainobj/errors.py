@@ -12,11 +12,13 @@ Example:
 from .math._errors import (
     AnalyzerError as AnalyzerError,
     APIChangedError as APIChangedError,
+    BackendNotInstalled as BackendNotInstalled,
     BrainPyError as BrainPyError,
     CodeError as CodeError,
     ConcretizationTypeError as ConcretizationTypeError,
     ConnectorError as ConnectorError,
     DiffEqError as DiffEqError,
+    GPUOperatorNotFound as GPUOperatorNotFound,
     IntegratorError as IntegratorError,
     JaxTracerError as JaxTracerError,
     MathError as MathError,
@@ -26,6 +28,7 @@ from .math._errors import (
     NoLongerSupportError as NoLongerSupportError,
     PackageMissingError as PackageMissingError,
     RunningError as RunningError,
+    SharedArgError as SharedArgError,
     UniqueNameError as UniqueNameError,
     UnsupportedError as UnsupportedError,
 )

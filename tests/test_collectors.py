@@ -327,15 +327,17 @@ def test_plain_containers_of_objects_and_variables_are_found():
     assert list(h.nodes(method="relative")) == ["", "lst.0", "tup.0", "dct.a", "nl.0", "nd.x"]
 
 
-def test_nodelist_and_nodedict_reject_non_objects():
-    with pytest.raises(TypeError):
-        bm.NodeList([ColLeaf(), bm.Variable(jnp.ones(1))])
-    nd = bm.NodeDict()
-    with pytest.raises(TypeError):
-        nd["a"] = 3
-    nl = bm.NodeList()
-    with pytest.raises(TypeError):
-        nl.append(jnp.ones(1))
+def test_nodelist_and_nodedict_hold_any_value_as_in_brainpy():
+    # BrainPy 2.8 does not check their items; brainobj walks them like plain containers.
+    class Holder(bp.BrainPyObject):
+        def __init__(self):
+            self.nl = bm.NodeList([ColLeaf(), bm.Variable(jnp.ones(1))]).append(3)
+            self.nd = bm.NodeDict(a=3, f=jnp.tanh)
+
+    h = Holder()
+    assert list(h.nl)[2] == 3 and h.nd["a"] == 3
+    rel = h.vars(method="relative")
+    assert list(rel) == ["nl.1", "nl.0.v"] and rel["nl.1"] is h.nl[1]  # own Variables first
 
 
 def test_shared_variable_is_found_once():

@@ -90,7 +90,16 @@ from ._environment import (
     set_mode as set_mode,
     set_platform as set_platform,
     set_x64 as set_x64,
+    training_environment as training_environment,
+    batching_environment as batching_environment,
     training_mode as training_mode,
+)
+from ._devices import (
+    clear_buffer_memory as clear_buffer_memory,
+    disable_gpu_memory_preallocation as disable_gpu_memory_preallocation,
+    enable_gpu_memory_preallocation as enable_gpu_memory_preallocation,
+    gpu_memory_preallocation as gpu_memory_preallocation,
+    set_host_device_count as set_host_device_count,
 )
 from ._function import FunAsObject as FunAsObject, Partial as Partial, function as function, to_object as to_object
 from ._conversions import (

@@ -495,6 +495,32 @@ class ObservedDict(_Observed, dict):
         return f"{type(self).__name__}({dict.__repr__(self)})"
 
 
+def brainpy_entries(owner: str, args: tuple, kwargs: dict) -> dict:
+    """The entries of BrainPy's ``VarDict``/``NodeDict`` ``update`` arguments.
+
+    Each positional argument is a mapping, one ``(key, value)`` pair, or an
+    iterable of pairs (as ``dict`` takes); keyword arguments come last.
+
+    Raises:
+        TypeError: an argument is none of these (nothing is changed).
+    """
+    entries: dict = {}
+    for arg in args:
+        if isinstance(arg, dict) or hasattr(arg, "keys"):
+            entries.update((k, arg[k]) for k in arg.keys())
+        elif isinstance(arg, tuple) and len(arg) == 2 and not isinstance(arg[0], tuple):
+            entries[arg[0]] = arg[1]
+        else:
+            try:
+                entries.update(arg)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"{owner}: expected a dict, a (key, value) pair or an iterable of pairs, "
+                    f"got {type(arg).__name__}. Nothing was changed.") from None
+    entries.update(kwargs)
+    return entries
+
+
 def register_list_type(cls: type) -> type:
     """Register an ``ObservedList`` subclass as a pytree (a list of children)."""
 

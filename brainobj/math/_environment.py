@@ -26,7 +26,7 @@ import jax.numpy as jnp
 __all__ = ["enable_x64", "disable_x64", "set_x64", "set_platform", "get_platform", "set_dt",
            "get_dt", "set_float", "get_float", "set_int", "get_int", "set_bool", "get_bool",
            "set_complex", "get_complex", "set_mode", "get_mode", "set", "set_environment",
-           "environment", "Mode", "NonBatchingMode", "BatchingMode", "TrainingMode",
+           "environment", "training_environment", "batching_environment", "Mode", "NonBatchingMode", "BatchingMode", "TrainingMode",
            "nonbatching_mode", "batching_mode", "training_mode"]
 
 # One lock for writers: a `bm.set(...)` racing another thread's `environment`
@@ -355,16 +355,33 @@ def get_platform() -> str:
 
 # -- set / environment ------------------------------------------------------------------
 
-# BrainPy's keywords, in the order they are applied.
+# The settings brainobj keeps, in the order they are applied.
 _KEYWORDS = ("mode", "dt", "x64", "complex_", "float_", "int_", "bool_")
+# BrainPy's parameters of `set`/`environment`, in its positional order.
+_BRAINPY_ORDER = ("mode", "membrane_scaling", "dt", "x64", "complex_", "float_", "int_", "bool_",
+                  "bp_object_as_pytree", "numpy_func_return")
+
+
+def _named(owner: str, args: tuple, settings: dict) -> dict:
+    """BrainPy's positional arguments turned into keywords."""
+    if len(args) > len(_BRAINPY_ORDER):
+        raise TypeError(f"{owner}: takes at most {len(_BRAINPY_ORDER)} positional arguments "
+                        f"({', '.join(_BRAINPY_ORDER)}), got {len(args)}.")
+    named = dict(zip(_BRAINPY_ORDER, args))
+    twice = sorted(named.keys() & settings.keys())
+    if twice:
+        raise TypeError(f"{owner}: got {twice[0]!r} both by position and by keyword.")
+    return {**named, **settings}
 
 
 def _validated(owner: str, settings: dict) -> dict:
     """``settings`` checked as a whole, before anything is changed."""
-    unknown = [k for k in settings if k not in _KEYWORDS]
+    from ._errors import UnsupportedError
+
+    unknown = [k for k in settings if k not in _BRAINPY_ORDER]
     if unknown:
         raise TypeError(f"{owner}: unknown setting {unknown[0]!r}; the settings are "
-                        f"{', '.join(_KEYWORDS)}.")
+                        f"{', '.join(_BRAINPY_ORDER)}.")
     out = {}
     for key, value in settings.items():
         if value is None:
@@ -376,6 +393,20 @@ def _validated(owner: str, settings: dict) -> dict:
         elif key == "x64":
             if not isinstance(value, bool):
                 raise TypeError(f"{owner}: x64 must be True or False, got {value!r:.40}.")
+        elif key == "membrane_scaling":
+            raise UnsupportedError(f"{owner}: membrane_scaling belongs to BrainPy's neuron models, "
+                                   "which brainobj does not have; leave it out.")
+        elif key == "bp_object_as_pytree":
+            if value is not True:
+                raise UnsupportedError(f"{owner}: bp_object_as_pytree={value!r:.40}: brainobj "
+                                       "objects are always pytrees; leave it out.")
+            continue
+        elif key == "numpy_func_return":
+            if value != "jax_array":
+                raise UnsupportedError(f"{owner}: numpy_func_return={value!r:.40}: brainobj's "
+                                       "bm.* functions return jax.Array ('jax_array'); there is no "
+                                       "bm.Array (see the README's differences table).")
+            continue
         else:
             allowed = {"float_": _FLOATS, "int_": _INTS, "bool_": (jnp.bool_,),
                        "complex_": _COMPLEXES}[key]
@@ -397,25 +428,36 @@ def _snapshot() -> dict:
     return {"x64": _x64(), **{k: _read(k) for k in ("mode", "dt", "complex_", "float_", "int_", "bool_")}}
 
 
-def set(**settings: Any) -> None:  # noqa: A001  (BrainPy's name)
+def set(*args: Any, **settings: Any) -> None:  # noqa: A001  (BrainPy's name)
     """Set several defaults at once: ``mode``, ``dt``, ``x64``, ``complex_``,
     ``float_``, ``int_``, ``bool_`` (``None`` leaves a setting as it is).
 
-    All values are checked before any is applied: on error nothing changes.
+    Positional arguments follow BrainPy's order (``mode, membrane_scaling,
+    dt, x64, complex_, float_, int_, bool_, bp_object_as_pytree,
+    numpy_func_return``). ``bp_object_as_pytree=True`` and
+    ``numpy_func_return='jax_array'`` are what brainobj always does and are
+    accepted. All values are checked before any is applied: on error
+    nothing changes.
 
     Raises:
-        TypeError: an unknown keyword, or a value of the wrong type.
+        TypeError: an unknown keyword, too many positional arguments, or a
+            value of the wrong type.
         ValueError: ``dt`` not positive.
+        UnsupportedError: ``membrane_scaling``, ``bp_object_as_pytree=False``
+            or ``numpy_func_return='bp_array'`` (BrainPy features brainobj has
+            not); a ``bp.errors.BrainPyError``.
 
     Example:
         >>> import brainobj.math as bm
         >>> bm.set(dt=0.05)
         >>> bm.get_dt()
         0.05
-        >>> bm.set(dt=0.1)
+        >>> bm.set(bm.nonbatching_mode, None, 0.1)   # BrainPy's positional order
+        >>> bm.get_dt()
+        0.1
     """
     with _LOCK:
-        _apply(_validated("bm.set", settings))
+        _apply(_validated("bm.set", _named("bm.set", args, settings)))
 
 
 set_environment = set
@@ -429,7 +471,8 @@ class environment:
     sees the block's settings while it runs.
 
     Raises:
-        TypeError, ValueError: as :func:`set`, when it is created (nothing changes).
+        TypeError, ValueError, UnsupportedError: as :func:`set`, when it is
+            created (nothing changes).
 
     Example:
         >>> import brainobj.math as bm
@@ -440,8 +483,9 @@ class environment:
         (0.1, NonBatchingMode)
     """
 
-    def __init__(self, **settings: Any) -> None:
-        self.settings = _validated("bm.environment", settings)
+    def __init__(self, *args: Any, **settings: Any) -> None:
+        owner = f"bm.{type(self).__name__}"
+        self.settings = _validated(owner, _named(owner, args, settings))
         self._saved: list[dict] = []
 
     def __enter__(self) -> "environment":
@@ -465,6 +509,64 @@ class environment:
                 return fun(*args, **kwargs)
 
         return wrapped
+
+
+def _batch_size(owner: str, batch_size: Any) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise TypeError(f"{owner}: batch_size must be a positive int, got {batch_size!r:.40}.")
+    return batch_size
+
+
+class _ModeEnvironment(environment):
+    """An :class:`environment` whose mode is ``_mode(batch_size)``."""
+
+    _mode: type = BatchingMode
+
+    def __init__(self, dt: Any = None, x64: Any = None, complex_: Any = None, float_: Any = None,
+                 int_: Any = None, bool_: Any = None, batch_size: int = 1,
+                 **settings: Any) -> None:
+        owner = f"bm.{type(self).__name__}"
+        if "mode" in settings:
+            raise TypeError(f"{owner}: takes no mode (it sets {self._mode.__name__}); "
+                            "use bm.environment(mode=...) instead.")
+        super().__init__(mode=self._mode(_batch_size(owner, batch_size)), dt=dt, x64=x64,
+                         complex_=complex_, float_=float_, int_=int_, bool_=bool_, **settings)
+
+
+class training_environment(_ModeEnvironment):
+    """:class:`environment` with ``mode=bm.TrainingMode(batch_size)`` (BrainPy).
+
+    Takes BrainPy's keywords (``dt``, ``x64``, ``complex_``, ``float_``,
+    ``int_``, ``bool_``, ``batch_size``, ...); no ``mode``.
+
+    Raises:
+        TypeError, ValueError, UnsupportedError: as :func:`set`; a
+            ``batch_size`` that is not a positive int.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> with bm.training_environment(batch_size=8):
+        ...     bm.get_mode()
+        TrainingMode(batch_size=8)
+    """
+
+    _mode = TrainingMode
+
+
+class batching_environment(_ModeEnvironment):
+    """:class:`environment` with ``mode=bm.BatchingMode(batch_size)`` (BrainPy).
+
+    Raises:
+        TypeError, ValueError, UnsupportedError: as :class:`training_environment`.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> with bm.batching_environment(batch_size=2, dt=0.05):
+        ...     bm.get_mode(), bm.get_dt()
+        (BatchingMode(batch_size=2), 0.05)
+    """
+
+    _mode = BatchingMode
 
 
 def initialize() -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "DiffEqError", "CodeError", "AnalyzerError", "PackageMissingError", "UnsupportedError",
     "NoImplementationError", "NoLongerSupportError", "ConnectorError", "MonitorError",
     "MathError", "UniqueNameError", "JaxTracerError", "ConcretizationTypeError",
+    "BackendNotInstalled", "GPUOperatorNotFound", "SharedArgError",
 ]
 
 
@@ -61,6 +62,18 @@ class AnalyzerError(BrainPyError):
 
 class PackageMissingError(BrainPyError):
     """A package needed for a feature is not installed."""
+
+
+class BackendNotInstalled(BrainPyError):
+    """A computing backend a feature needs is not installed (kept for BrainPy code)."""
+
+
+class SharedArgError(BrainPyError):
+    """A shared argument (``t``, ``dt``, ...) is missing (kept for BrainPy code)."""
+
+
+class GPUOperatorNotFound(Exception):
+    """A GPU kernel is not available. As in BrainPy, not a :class:`BrainPyError`."""
 
 
 class UnsupportedError(BrainPyError):

@@ -285,7 +285,9 @@ def collect(
     written as the module notes on names say. Entries registered with
     ``register_implicit_vars``/``register_implicit_nodes`` are keyed as
     attributes of their own (:data:`IMPLICIT_ATTRS`). Variables that are
-    instances of ``exclude_types`` are left out of the Variables.
+    instances of ``exclude_types``, or held by an attribute a class names in
+    ``_excluded_vars`` (BrainPy's switch), are left out of the Variables;
+    objects under such an attribute are still walked.
 
     Raises:
         ValueError: ``method`` is neither ``'absolute'`` nor ``'relative'``.
@@ -334,9 +336,10 @@ def collect(
                 visit(node, depth, prefix, key, item)
             return
         base = None
+        hidden = attr in getattr(node, "_excluded_vars", ())
         for path, item in iter_state(value):
             if isinstance(item, Variable):
-                if id(item) in seen_vars:
+                if hidden or id(item) in seen_vars:
                     continue
                 seen_vars.add(id(item))
                 if exclude_types and isinstance(item, exclude_types):

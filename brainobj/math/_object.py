@@ -38,7 +38,7 @@ import jax.tree_util as jtu
 
 from ._collector import ArrayCollector, Collector
 from ._containers import (
-    _ON_STORE, ObservedDict, ObservedList, Stamp, born_token, is_temporary, observe,
+    _ON_STORE, ObservedDict, ObservedList, Stamp, born_token, brainpy_entries, is_temporary, observe,
     register_dict_type, register_list_type, touch,
 )
 from ._errors import MathError, UniqueNameError
@@ -621,8 +621,9 @@ class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
 
         Raises:
             MathError: inside a transform (nothing moved).
-            Whatever ``jax.device_put`` raises for a bad ``device``; the
-            Variables moved before it stay moved, each one whole.
+            Exception: whatever ``jax.device_put`` raises for a bad
+                ``device``; the Variables moved before it stay moved, each
+                one whole.
 
         Example:
             >>> import jax, brainobj as bp
@@ -1131,20 +1132,14 @@ _ON_STORE.append(_name_stored_copies)
 
 # -- node containers ---------------------------------------------------------------
 
-def _require_node(container: str, key: Any, item: Any) -> Any:
-    if not isinstance(item, BrainPyObject):
-        raise TypeError(
-            f"{container}[{key!r}]: expected a BrainPyObject, got {type(item).__name__}."
-        )
-    return item
-
-
 @register_list_type
 class NodeList(ObservedList):
     """A list of objects, found by ``nodes()``/``vars()`` and every transform.
 
+    As in BrainPy, items need not be objects (a plain list is walked the
+    same way); ``append``/``extend`` return the list, so calls chain.
+
     Raises:
-        TypeError: an item is not a ``BrainPyObject`` (nothing is added).
         MathError: changed inside a transform it existed before.
 
     Example:
@@ -1152,38 +1147,90 @@ class NodeList(ObservedList):
         >>> class Leaf(bp.BrainPyObject):
         ...     def __init__(self):
         ...         self.v = bm.Variable(bm.zeros(1))
-        >>> layers = bm.NodeList([Leaf(), Leaf()])
+        >>> layers = bm.NodeList([Leaf()]).append(Leaf())
         >>> len(layers)
         2
     """
 
-    def _check_item(self, index: Any, item: Any) -> Any:
-        return _require_node("NodeList", index, item)
+    def append(self, item: Any) -> "NodeList":
+        """Add ``item`` at the end; returns the list (BrainPy).
+
+        Raises:
+            MathError: called inside a transform the list existed before.
+        """
+        super().append(item)
+        return self
+
+    def extend(self, items: Any) -> "NodeList":
+        """Add ``items`` at the end; returns the list (BrainPy).
+
+        Raises:
+            MathError: called inside a transform the list existed before.
+        """
+        super().extend(items)
+        return self
 
 
 @register_dict_type
 class NodeDict(ObservedDict):
     """A dict of objects, found by ``nodes()``/``vars()`` and every transform.
 
+    As in BrainPy, values need not be objects, ``update`` takes dicts,
+    ``(key, value)`` pairs and keywords and returns the dict, and with
+    ``check_unique=True`` a key cannot be rebound to a different value.
+
     Raises:
-        TypeError: a value is not a ``BrainPyObject`` (nothing is added).
+        KeyError: with ``check_unique=True``, a key already holding another
+            value (nothing is changed).
         MathError: two keys read the same (``1`` and ``'1'``: they would
             share a name in ``vars()``); changed inside a transform it
             existed before.
 
     Example:
         >>> import brainobj as bp, brainobj.math as bm
-        >>> layers = bm.NodeDict(enc=bp.Linear(2, 3), dec=bp.Linear(3, 2))
+        >>> layers = bm.NodeDict(enc=bp.Linear(2, 3), dec=bp.Linear(3, 2), check_unique=True)
         >>> list(layers)
         ['enc', 'dec']
-        >>> layers['size'] = 3
+        >>> layers['enc'] = bp.Linear(2, 3)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        TypeError: NodeDict['size']: expected a BrainPyObject, got int.
+        KeyError: "NodeDict['enc'] already holds Linear...; check_unique=True forbids rebinding it..."
     """
 
-    def _check_item(self, key: Any, item: Any) -> Any:
-        return _require_node("NodeDict", key, item)
+    check_unique: bool = False
+
+    def __init__(self, *args: Any, check_unique: bool = False, **kwargs: Any) -> None:
+        super().__init__()
+        self.check_unique = bool(check_unique)
+        self.update(*args, **kwargs)
+
+    def _check_unique(self, entries: dict) -> None:
+        if not self.check_unique:
+            return
+        for key, value in entries.items():
+            held = dict.get(self, key, None)
+            if held is not None and held is not value:
+                raise KeyError(
+                    f"NodeDict[{key!r}] already holds {getattr(held, 'name', type(held).__name__)}; "
+                    "check_unique=True forbids rebinding it to another value. Use a new key, or "
+                    "delete the entry first. Nothing was changed.")
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._check_unique({key: value})
+        super().__setitem__(key, value)
+
+    def update(self, *args: Any, **kwargs: Any) -> "NodeDict":  # type: ignore[override]
+        """Add or replace entries, all or nothing; returns the dict (BrainPy).
+
+        Raises:
+            TypeError: an argument is not a dict, a pair or pairs.
+            KeyError: as ``d[k] = v`` with ``check_unique=True``.
+            MathError: as ``d[k] = v``. Nothing is changed.
+        """
+        entries = brainpy_entries("NodeDict.update", args, kwargs)
+        self._check_unique(entries)
+        super().update(entries)
+        return self
 
 
 # BrainPy's lowercase names for the containers.

@@ -28,7 +28,13 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
 
-from ._containers import ObservedDict, ObservedList, register_dict_type, register_list_type
+from ._containers import (
+    ObservedDict,
+    ObservedList,
+    brainpy_entries,
+    register_dict_type,
+    register_list_type,
+)
 from ._errors import MathError
 from ._tracing import THREAD, lookup
 
@@ -1066,6 +1072,26 @@ class VarList(ObservedList):
             return
         super().__setitem__(index, value)
 
+    def append(self, item: Any) -> "VarList":
+        """Add a Variable at the end; returns the list, as BrainPy's does.
+
+        Raises:
+            TypeError: ``item`` is not a Variable (nothing is added).
+            MathError: called inside a transform the list existed before.
+        """
+        super().append(item)
+        return self
+
+    def extend(self, items: Any) -> "VarList":
+        """Add Variables at the end; returns the list, as BrainPy's does.
+
+        Raises:
+            TypeError: an item is not a Variable (nothing is added).
+            MathError: called inside a transform the list existed before.
+        """
+        super().extend(items)
+        return self
+
 
 @register_dict_type
 class VarDict(ObservedDict):
@@ -1098,3 +1124,54 @@ class VarDict(ObservedDict):
             dict.__getitem__(self, key).value = value  # a write, recorded by transforms
             return
         super().__setitem__(key, value)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(brainpy_entries("VarDict", args, kwargs))
+
+    def update(self, *args: Any, **kwargs: Any) -> "VarDict":  # type: ignore[override]
+        """``vd[k] = v`` for every entry, all or nothing; returns the dict (BrainPy).
+
+        Takes dicts, ``(key, value)`` pairs and keywords, as BrainPy's does.
+        An array for an existing key writes into its Variable (allowed inside
+        transforms); a Variable or a new key adds or replaces an entry.
+
+        Raises:
+            TypeError: a new entry that is not a Variable, or an argument that
+                is not a dict or pair.
+            MathError: a value the Variable cannot hold (shape, dtype); adding
+                or replacing an entry inside a transform. Nothing changes:
+                values written before the failing one are put back.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> vd = bm.VarDict(a=bm.Variable(bm.zeros(2)))
+            >>> first = vd['a']
+            >>> vd.update({'a': bm.ones(2)}, ('b', bm.Variable(bm.zeros(1))))['a'] is first
+            True
+            >>> first.value
+            Array([1., 1.], dtype=float32)
+        """
+        entries = brainpy_entries("VarDict.update", args, kwargs)
+        writes = {k: v for k, v in entries.items()
+                  if not isinstance(v, Variable) and dict.__contains__(self, k)}
+        added = {k: v for k, v in entries.items() if k not in writes}
+        if added:  # check the new entries before writing anything
+            self._guard("update a dict")
+            added = {k: self._accept(k, v) for k, v in added.items()}
+            self._check_names(added)
+        written: list = []
+        try:
+            for key, value in writes.items():
+                variable = dict.__getitem__(self, key)
+                old = variable.value
+                variable.value = value
+                written.append((variable, old))
+        except BaseException:
+            for variable, old in reversed(written):
+                variable.value = old
+            raise
+        if added:
+            dict.update(self, added)
+            self._changed()
+            self._stored(added.values())
+        return self

@@ -1415,7 +1415,22 @@ def _check_axis(fn: str, axis: Any, x: Any) -> None:
                          f"{(x,) if _is_int(x) else tuple(jnp.shape(x))}.")
 
 
-DEFAULT = RandomState()
+def _default_state() -> RandomState:
+    """The global state, holding its first key as a NumPy array.
+
+    Creating a JAX array would start JAX's backends at ``import
+    brainobj.math``, after which ``bm.set_platform`` and
+    ``bm.set_host_device_count`` could no longer choose them. The first
+    draw replaces the key with a JAX array, as any write does.
+    """
+    state = RandomState.__new__(RandomState)
+    seed_value = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    state._value = np.asarray([seed_value >> 32, seed_value & 0xFFFFFFFF], dtype=np.uint32)
+    state._label = state._owner = state._batch_axis = state._axis_names = None
+    return state
+
+
+DEFAULT = _default_state()
 
 
 def seed(seed_value: int | None = None) -> None:
