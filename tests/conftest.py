@@ -7,7 +7,13 @@ The shared assertion helpers (``assert_same``, ``assert_close``,
 ``_helpers``'s docstring for why.
 """
 
+import os
+
 import pytest
+
+# tests/multidevice needs 8 devices: tests/test_multi_device.py runs it in a
+# subprocess that has them (and sets this variable), so the rest keeps one.
+collect_ignore = [] if os.environ.get("BRAINOBJ_MULTIDEVICE") else ["multidevice"]
 
 # pytest's detailed assertion messages for the helpers' own asserts too
 # (registered before the first import of the module).

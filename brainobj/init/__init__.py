@@ -10,9 +10,11 @@ from ._initializers import (
     Normal as Normal,
     OneInit as OneInit,
     Orthogonal as Orthogonal,
+    Partitioned as Partitioned,
     TruncatedNormal as TruncatedNormal,
     Uniform as Uniform,
     XavierNormal as XavierNormal,
     XavierUniform as XavierUniform,
     ZeroInit as ZeroInit,
+    with_partitioning as with_partitioning,
 )

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.nn import initializers as jinit
+from jax.sharding import PartitionSpec
 
 from ..math import random as _random
 from .. import math as bm
@@ -28,7 +29,7 @@ from .. import math as bm
 __all__ = [
     "Initializer", "XavierNormal", "XavierUniform", "KaimingNormal", "KaimingUniform",
     "LecunNormal", "LecunUniform", "Normal", "Uniform", "TruncatedNormal", "Orthogonal",
-    "ZeroInit", "OneInit", "Constant",
+    "ZeroInit", "OneInit", "Constant", "Partitioned", "with_partitioning",
 ]
 
 Shape = int | Sequence[int]
@@ -568,3 +569,53 @@ class OneInit(Constant):
 
     def __init__(self, value: float = 1.0) -> None:
         super().__init__(value)
+
+
+class Partitioned(Initializer):
+    """An initializer whose parameters carry a partition spec (see :func:`with_partitioning`).
+
+    Raises:
+        TypeError, ValueError: as the wrapped initializer; a ``ValueError``
+            also when the spec has more entries than the shape has dimensions.
+    """
+
+    def __init__(self, init: Any, spec: Any) -> None:
+        if not callable(init):
+            raise TypeError(f"bp.init.with_partitioning: init must be an initializer (a callable "
+                            f"taking a shape), got {init!r:.60}.")
+        if isinstance(spec, (tuple, list)) and not isinstance(spec, PartitionSpec):
+            spec = PartitionSpec(*spec)  # entries are checked when the Variable is made
+        if not isinstance(spec, PartitionSpec):
+            raise TypeError(f"bp.init.with_partitioning: spec must be a jax.sharding.PartitionSpec "
+                            f"or a tuple of mesh axis names, got {type(spec).__name__}.")
+        self.init = init
+        self.spec = spec
+
+    def __call__(self, shape: Shape, *args: Any, **kwargs: Any) -> jax.Array:
+        dims = _as_shape(shape)
+        if len(self.spec) > len(dims):
+            raise ValueError(f"{self!r}: spec {self.spec} has {len(self.spec)} entries but the "
+                             f"shape {dims} has {len(dims)} dimension(s).")
+        return self.init(shape, *args, **kwargs)
+
+
+def with_partitioning(init: Any, spec: Any) -> Partitioned:
+    """``init``, whose parameters a layer creates with ``spec`` (a
+    ``jax.sharding.PartitionSpec`` or a tuple of mesh axis names).
+
+    The values are drawn as ``init`` draws them; the spec goes to the
+    layer's Variable (``layer.W.spec``), and ``bm.shard(layer, mesh)`` (or
+    creating the layer under ``jax.set_mesh(mesh)``) places it by the spec.
+
+    Raises:
+        TypeError: ``init`` is not callable, or ``spec`` is not a spec.
+
+    Example:
+        >>> import brainobj as bp
+        >>> from jax.sharding import PartitionSpec as P
+        >>> layer = bp.Linear(16, 32, W_initializer=bp.init.with_partitioning(
+        ...     bp.init.XavierNormal(), P(None, 'model')))
+        >>> layer.W.spec == P(None, 'model'), layer.b.spec
+        (True, None)
+    """
+    return Partitioned(init, spec)

@@ -97,7 +97,9 @@ def layer_input(layer: Any, x: Any) -> jax.Array:
 
 
 def make_params(owner: str, specs: list[tuple[str, Any, tuple[int, ...], bool]]) -> list[Any]:
-    """Run each ``(what, initializer, shape, optional)`` and check what it returns.
+    """Run each ``(what, initializer, shape, optional)``, check what it returns,
+    and make a ``TrainVar`` of it (with the initializer's ``spec``, if it has
+    one: see ``bp.init.with_partitioning``); ``None`` for an optional ``None``.
 
     Every initializer is checked to be callable (or ``None`` where optional)
     before any runs. Each result must be a floating-point (or complex) array
@@ -125,8 +127,11 @@ def make_params(owner: str, specs: list[tuple[str, Any, tuple[int, ...], bool]])
     # inside one); the read is a plain box read.
     saved_key = None if bm.in_transform() else _random.DEFAULT.value
     try:
-        return [None if init is None else _initialized(owner, what, init, shape)
-                for what, init, shape, _ in specs]
+        values = [None if init is None else _initialized(owner, what, init, shape)
+                  for what, init, shape, _ in specs]
+        # The spec of a bp.init.with_partitioning initializer goes to the Variable.
+        return [None if value is None else bm.TrainVar(value, spec=getattr(init, "spec", None))
+                for value, (_, init, _, _) in zip(values, specs)]
     except BaseException:
         if saved_key is not None:
             _random.DEFAULT.value = saved_key

@@ -92,8 +92,8 @@ class _Conv(Layer):
         shape = self.kernel_size + (in_channels // groups, out_channels)
         W, b = make_params(kind, [("w_initializer", w_initializer, shape, False),
                                   ("b_initializer", b_initializer, (out_channels,), True)])
-        self.W = bm.TrainVar(W)
-        self.b = None if b is None else bm.TrainVar(b)
+        self.W = W
+        self.b = b
 
     def update(self, x: Any) -> jax.Array:
         """Convolve ``x`` (channels last, batched or not) with ``W``, plus ``b``.

@@ -57,7 +57,7 @@ class Embedding(Layer):
         self.embedding_dim = positive_int(kind, "embedding_dim", embedding_dim)
         (weight,) = make_params(kind, [("initializer", initializer,
                                         (self.num_embeddings, self.embedding_dim), False)])
-        self.weight = bm.TrainVar(weight)
+        self.weight = weight
 
     def update(self, x: Any) -> jax.Array:
         """The rows ``weight[x]``: shape ``x.shape + (embedding_dim,)``.

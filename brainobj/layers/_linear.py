@@ -52,8 +52,8 @@ class Linear(Layer):
         self.num_out = positive_int(kind, "num_out", num_out)
         W, b = make_params(kind, [("W_initializer", W_initializer, (self.num_in, self.num_out), False),
                                   ("b_initializer", b_initializer, (self.num_out,), True)])
-        self.W = bm.TrainVar(W)
-        self.b = None if b is None else bm.TrainVar(b)
+        self.W = W
+        self.b = b
 
     def update(self, x: Any) -> jax.Array:
         """``x @ W + b`` over the last axis of ``x``.

@@ -67,8 +67,8 @@ class _BatchNorm(Layer):
         # Plain Variables, not TrainVars: optimizers must not touch them.
         self.running_mean = bm.Variable(jnp.zeros(shape, jnp.float32))
         self.running_var = bm.Variable(jnp.ones(shape, jnp.float32))
-        self.scale = None if scale is None else bm.TrainVar(scale)
-        self.bias = None if bias is None else bm.TrainVar(bias)
+        self.scale = scale
+        self.bias = bias
 
     def update(self, x: Any) -> jax.Array:
         """Normalize ``x`` per feature; in training mode, also update the running statistics.
@@ -78,7 +78,7 @@ class _BatchNorm(Layer):
                 be that of the real part); its rank or last axis does not fit
                 the layer; in training mode, it holds no example (the batch
                 statistics would be NaN); or ``axis_name`` is not the name of
-                an enclosing ``bm.vmap`` axis. The running statistics are
+                an enclosing ``bm.vmap`` or ``bm.shard_map`` axis. The running statistics are
                 unchanged.
         """
         x = layer_input(self, x)
@@ -124,8 +124,9 @@ class _BatchNorm(Layer):
         except NameError:  # JAX's "unbound axis name: b", which names no layer
             raise bm.MathError(
                 f"{self.name}: axis_name={self.axis_name!r} is not the axis_name of an "
-                "enclosing bm.vmap; call the layer inside bm.vmap(..., axis_name="
-                f"{self.axis_name!r}), or create it with axis_name=None.") from None
+                "enclosing bm.vmap or a mesh axis of an enclosing bm.shard_map; call the layer "
+                f"inside bm.vmap(..., axis_name={self.axis_name!r}) or bm.shard_map over a mesh "
+                "with that axis, or create it with axis_name=None.") from None
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.num_features}, momentum={self.momentum}, "
@@ -155,10 +156,11 @@ class BatchNorm1d(_BatchNorm):
         affine: learn a per-feature ``scale`` and ``bias`` (TrainVars).
         scale_initializer: initializer of ``scale`` (ones by default).
         bias_initializer: initializer of ``bias`` (zeros by default).
-        axis_name: the name of a ``bm.vmap`` axis the batch is split over
-            (``bm.vmap(f, axis_name='batch')``, per-example code): the batch
-            statistics are then averaged across it as well, so the result
-            and the running statistics equal those of the whole batch.
+        axis_name: the name of a ``bm.vmap`` axis (``bm.vmap(f,
+            axis_name='batch')``, per-example code) or of a mesh axis of
+            ``bm.shard_map`` (data parallelism) the batch is split over: the
+            batch statistics are then averaged across it as well, so the
+            result and the running statistics equal those of the whole batch.
 
     Raises:
         TypeError: ``num_features`` is not an int; ``momentum`` or
@@ -263,8 +265,8 @@ class LayerNorm(Layer):
             ("scale_initializer", scale_initializer, shape, False),
             ("bias_initializer", bias_initializer, shape, False)],
         ) if self.elementwise_affine else (None, None)
-        self.scale = None if scale is None else bm.TrainVar(scale)
-        self.bias = None if bias is None else bm.TrainVar(bias)
+        self.scale = scale
+        self.bias = bias
 
     def update(self, x: Any) -> jax.Array:
         """Normalize each sample over its trailing ``normalized_shape`` axes.

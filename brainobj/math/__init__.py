@@ -60,6 +60,15 @@ from ._remat import remat as remat
 from ._vmap import StateAxes as StateAxes, vmap as vmap
 from ._ensemble import stack_objects as stack_objects, unstack_objects as unstack_objects
 
+# many devices (issue #11): placement by spec, on JAX's meshes
+from ._sharding import (
+    abstract as abstract,
+    get_named_sharding as get_named_sharding,
+    get_partition_spec as get_partition_spec,
+    shard as shard,
+)
+from ._shard_map import shard_map as shard_map
+
 # BrainPy compatibility: environment and defaults, function objects, conversions,
 # progress bars, legacy-argument warnings (issue #10).
 from . import _environment as _environment

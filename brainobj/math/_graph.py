@@ -54,6 +54,7 @@ from ._collector import ArrayCollector, Collector
 from ._containers import EPOCH, key_text, register_state_types, stamp_of
 from ._errors import MathError
 from ._keys import ByIdentity, canonical
+from ._layout import layout_of
 from ._variable import Variable
 
 # Attributes every object carries for brainobj's own bookkeeping.
@@ -464,7 +465,9 @@ def structure(roots: list[tuple[str, Any]]) -> Structure:
             var_index[id(value)] = len(out.variables)
             out.variables.append(value)
             box = value._value
-            add(path, ("var", type(value), box.shape, box.dtype))
+            # A layout over devices is part of the key: the compiled code pins
+            # written Variables to it (see _layout.py).
+            add(path, ("var", type(value), box.shape, box.dtype, layout_of(box)))
         elif is_node(value):
             first = node_index.get(id(value))
             if first is not None:

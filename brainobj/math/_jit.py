@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 from ._carry import MAX_RETRACES
 from ._jax_debug import api_boundary
+from ._jit_inputs import check_in_shardings, place_arguments
 from ._jit_plan import Plan, Planner, Replan
 from ._legacy import legacy_arguments
 from ._object import BrainPyObject
@@ -49,7 +50,8 @@ class JitFunction:
 
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(),
                  donate_argnums=(), donate_vars: bool = False, inline: bool = False,
-                 method: bool = False, shown_as: tuple[str, Any] | None = None) -> None:
+                 method: bool = False, shown_as: tuple[str, Any] | None = None,
+                 donate_argnames=(), in_shardings: Any = None, out_shardings: Any = None) -> None:
         bound_self = None
         if isinstance(fun, BrainPyObject):  # jit(model) compiles model.__call__
             fun = fun.__call__
@@ -64,7 +66,7 @@ class JitFunction:
         # internally, for methods and bound methods alike.
         shift = 1 if (method or bound_self is not None) else 0
         _check_static_arguments(fun, shift, _as_tuple(static_argnums), _as_tuple(static_argnames),
-                                _as_tuple(donate_argnums))
+                                _as_tuple(donate_argnums), _as_tuple(donate_argnames))
         self.fun = fun
         self._self = bound_self
         name = getattr(fun, "__qualname__", getattr(fun, "__name__", repr(fun)))
@@ -72,9 +74,14 @@ class JitFunction:
             fun, name,
             static_argnums=[i + shift for i in _as_tuple(static_argnums)],
             static_argnames=_as_tuple(static_argnames),
-            donate_argnums=[i + shift for i in _as_tuple(donate_argnums)],
+            donate_argnums=[i + shift for i in _as_tuple(donate_argnums)]
+            + _donated_positions(fun, _as_tuple(donate_argnames)),
             donate_vars=donate_vars, inline=inline, plain_self=bool(shift),
+            out_shardings=out_shardings,
         )
+        # Placement of the positional arguments, as jax.jit's in_shardings.
+        self._in_shardings = check_in_shardings(self._planner.owner, in_shardings)
+        self._shift = shift
         if shown_as is not None:  # a loop's runner: JAX's messages name the loop and its body
             self._planner.traced_for, self._planner.source = shown_as
         # Most recent first; replaced whole (never mutated), so the fast path
@@ -87,6 +94,8 @@ class JitFunction:
     # -- the hot path -----------------------------------------------------------
     @api_boundary  # tracebacks go from the caller's line to the failing line
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._in_shardings is not None:
+            args = place_arguments(self._planner.owner, self._in_shardings, args)
         if self._self is not None:
             args = (self._self, *args)
         for plan in self._plans:
@@ -183,7 +192,7 @@ class JitFunction:
 
 
 def _check_static_arguments(fun: Callable, shift: int, static_argnums: tuple, static_argnames: tuple,
-                            donate_argnums: tuple) -> None:
+                            donate_argnums: tuple, donate_argnames: tuple = ()) -> None:
     """Refuse argument numbers and names ``fun`` cannot have (as ``jax.jit``
     does), when its signature says so."""
     name = getattr(fun, "__qualname__", getattr(fun, "__name__", repr(fun)))
@@ -191,9 +200,14 @@ def _check_static_arguments(fun: Callable, shift: int, static_argnums: tuple, st
         for i in values:
             if not isinstance(i, int) or isinstance(i, bool):
                 raise TypeError(f"bm.jit({name}): {what} must hold ints, got {i!r}.")
-    for n in static_argnames:
-        if not isinstance(n, str):
-            raise TypeError(f"bm.jit({name}): static_argnames must hold strings, got {n!r}.")
+    for what, values in (("static_argnames", static_argnames), ("donate_argnames", donate_argnames)):
+        for n in values:
+            if not isinstance(n, str):
+                raise TypeError(f"bm.jit({name}): {what} must hold strings, got {n!r}.")
+    both = set(static_argnames) & set(donate_argnames)
+    if both:
+        raise ValueError(f"bm.jit({name}): argument {min(both)!r} is both static and donated; "
+                         "a static argument has no buffer to donate.")
     both = set(static_argnums) & set(donate_argnums)
     if both:
         raise ValueError(f"bm.jit({name}): argument {min(both)} is both static and donated; "
@@ -216,10 +230,25 @@ def _check_static_arguments(fun: Callable, shift: int, static_argnums: tuple, st
                     )
     if inspect.Parameter.VAR_KEYWORD not in kinds:
         names = {p.name for p in parameters if p.kind != p.POSITIONAL_ONLY}
-        for n in static_argnames:
-            if n not in names:
-                raise ValueError(f"bm.jit({name}): static_argnames has {n!r}, but the function has "
-                                 f"no such parameter ({', '.join(sorted(names)) or 'none'}).")
+        for what, values in (("static_argnames", static_argnames), ("donate_argnames", donate_argnames)):
+            for n in values:
+                if n not in names:
+                    raise ValueError(f"bm.jit({name}): {what} has {n!r}, but the function has "
+                                     f"no such parameter ({', '.join(sorted(names)) or 'none'}).")
+
+
+def _donated_positions(fun: Callable, donate_argnames: tuple) -> list:
+    """``donate_argnames`` as they may arrive: by keyword (the names) and by
+    position (the parameters' indices, ``self`` included)."""
+    if not donate_argnames:
+        return []
+    try:
+        parameters = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        return list(donate_argnames)
+    positions = [i for i, p in enumerate(parameters)
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name in donate_argnames]
+    return [*donate_argnames, *positions]
 
 
 def _rewatch(ref: Callable[[], Any], callback: Callable) -> Callable[[], Any]:
@@ -240,8 +269,7 @@ def _forget(function_ref, plan_ref, _dead=None) -> None:
 # compiled function takes the Variables' values as extra inputs, so
 # shardings and backends given for the user's arguments would not line up).
 # Their do-nothing values are accepted, so code passing them explicitly runs.
-_NO_OP_VALUES = {"abstracted_axes": None, "in_shardings": None, "out_shardings": None,
-                 "device": None, "backend": None}
+_NO_OP_VALUES = {"abstracted_axes": None, "device": None, "backend": None}
 
 
 def _legacy_options(owner: str, dyn_vars: Any, child_objs: Any, keep_unused: Any,
@@ -250,8 +278,9 @@ def _legacy_options(owner: str, dyn_vars: Any, child_objs: Any, keep_unused: Any
     warn about ``dyn_vars`` / ``child_objs`` (ignored, as in BrainPy >= 2.4)."""
     for key, value in extra.items():
         if key not in _NO_OP_VALUES:
-            known = ("static_argnums, static_argnames, donate_argnums, donate_vars, inline, "
-                     "keep_unused, " + ", ".join(_NO_OP_VALUES) + ", name, dyn_vars, child_objs")
+            known = ("static_argnums, static_argnames, donate_argnums, donate_argnames, "
+                     "donate_vars, inline, keep_unused, in_shardings, out_shardings, "
+                     + ", ".join(_NO_OP_VALUES) + ", name, dyn_vars, child_objs")
             raise TypeError(f"{owner}: unexpected keyword argument {key!r}; it accepts {known}.")
         if value is not _NO_OP_VALUES[key]:
             raise TypeError(
@@ -267,9 +296,10 @@ def _legacy_options(owner: str, dyn_vars: Any, child_objs: Any, keep_unused: Any
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (), donate_argnums: int | Sequence[int] = (),
-        donate_vars: bool = False, inline: bool = False, keep_unused: bool = False,
-        name: str | None = None, dyn_vars: Any = None, child_objs: Any = None,
-        **jax_options: Any) -> Any:
+        donate_argnames: str | Sequence[str] = (), donate_vars: bool = False,
+        inline: bool = False, keep_unused: bool = False, in_shardings: Any = None,
+        out_shardings: Any = None, name: str | None = None, dyn_vars: Any = None,
+        child_objs: Any = None, **jax_options: Any) -> Any:
     """Compile ``fun`` with XLA, keeping the objects it uses up to date.
 
     ``fun`` may take objects (or pytrees holding them) as arguments and may
@@ -290,6 +320,7 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
         static_argnames: names of keyword arguments that are static.
         donate_argnums: positions of array arguments whose buffers XLA may
             reuse for outputs.
+        donate_argnames: names of such arguments (as ``jax.jit``).
         donate_vars: let XLA reuse the buffers of Variables the function
             both reads and writes (in-place state update). The old arrays
             become invalid, and a run-time failure can no longer leave them
@@ -297,14 +328,23 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
         inline: inline the function into an enclosing jit's program.
         keep_unused: accepted for BrainPy / ``jax.jit``; unused inputs may
             be pruned either way, which changes no result.
+        in_shardings: as ``jax.jit``'s, for the positional arguments: one
+            ``Sharding`` (or ``None``) for all, or a tuple with one entry
+            (a sharding, a pytree prefix of shardings, or ``None``) per
+            argument. Arguments are placed with ``jax.device_put`` before
+            the call; objects take ``None`` (their Variables have their own
+            layouts: see ``bm.shard``).
+        out_shardings: as ``jax.jit``'s: a ``Sharding`` or pytree prefix
+            of them (``None``: XLA decides) that the outputs are pinned to.
+            Written Variables always keep their own layout.
         name: BrainPy's name of the transform object; ignored.
         dyn_vars: BrainPy's legacy argument: checked, then
             ignored with a :class:`LegacyArgumentWarning` (a
             ``DeprecationWarning``) pointing at the caller's line, as in
             BrainPy >= 2.4 (which warns and finds what the function uses).
         child_objs: as ``dyn_vars``.
-        **jax_options: ``abstracted_axes``, ``in_shardings``,
-            ``out_shardings``, ``device``, ``backend``: only ``None``.
+        **jax_options: ``abstracted_axes``, ``device``, ``backend``: only
+            ``None`` (place inputs with ``in_shardings`` or ``jax.device_put``).
 
     Returns:
         A :class:`JitFunction`; used as ``@bm.jit`` or ``@bm.jit(...)``.
@@ -346,7 +386,9 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     """
     _legacy_options("bm.jit", dyn_vars, child_objs, keep_unused, name, jax_options)
     options = dict(static_argnums=static_argnums, static_argnames=static_argnames,
-                   donate_argnums=donate_argnums, donate_vars=donate_vars, inline=inline)
+                   donate_argnums=donate_argnums, donate_argnames=donate_argnames,
+                   donate_vars=donate_vars, inline=inline, in_shardings=in_shardings,
+                   out_shardings=out_shardings)
     if fun is None:
         return lambda f: JitFunction(f, **options)
     return JitFunction(fun, **options)
@@ -354,9 +396,10 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
 
 def cls_jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
             static_argnames: str | Sequence[str] = (), donate_argnums: int | Sequence[int] = (),
-            donate_vars: bool = False, inline: bool = False, keep_unused: bool = False,
-            name: str | None = None, dyn_vars: Any = None, child_objs: Any = None,
-            **jax_options: Any) -> Any:
+            donate_argnames: str | Sequence[str] = (), donate_vars: bool = False,
+            inline: bool = False, keep_unused: bool = False, in_shardings: Any = None,
+            out_shardings: Any = None, name: str | None = None, dyn_vars: Any = None,
+            child_objs: Any = None, **jax_options: Any) -> Any:
     """Compile a method; ``self`` may be a ``BrainPyObject`` or any object.
 
     Argument indices exclude ``self``. The compiled function is shared by
@@ -384,8 +427,9 @@ def cls_jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] 
     """
     _legacy_options("bm.cls_jit", dyn_vars, child_objs, keep_unused, name, jax_options)
     options = dict(static_argnums=static_argnums, static_argnames=static_argnames,
-                   donate_argnums=donate_argnums, donate_vars=donate_vars, inline=inline,
-                   method=True)
+                   donate_argnums=donate_argnums, donate_argnames=donate_argnames,
+                   donate_vars=donate_vars, inline=inline, in_shardings=in_shardings,
+                   out_shardings=out_shardings, method=True)
     if fun is None:
         return lambda f: JitFunction(f, **options)
     return JitFunction(fun, **options)

@@ -21,6 +21,7 @@ import types
 import weakref
 from typing import Any, Callable, Iterator, Sequence
 
+import jax
 import jax.tree_util as jtu
 import numpy as np
 
@@ -368,3 +369,47 @@ def find_captures(fun: Callable) -> list[tuple[Capture, Any]]:
 
     visit(fun)
     return found
+
+
+def check_in_shardings(owner: str, in_shardings: Any) -> Any:
+    """``in_shardings`` as :func:`place_arguments` takes it (``None``: nothing to place).
+
+    Raises:
+        TypeError: neither a ``Sharding``, ``None`` nor a tuple/list of entries.
+    """
+    if in_shardings is None or isinstance(in_shardings, jax.sharding.Sharding):
+        return in_shardings
+    if isinstance(in_shardings, (tuple, list)):
+        return None if all(s is None for s in in_shardings) else tuple(in_shardings)
+    raise TypeError(f"{owner}: in_shardings must be a Sharding, None or a tuple with one entry "
+                    f"per positional argument, got {type(in_shardings).__name__}.")
+
+
+def place_arguments(owner: str, in_shardings: Any, args: tuple) -> tuple:
+    """The positional ``args`` put on ``in_shardings`` (``jax.device_put``).
+
+    One ``Sharding`` places every argument that is not an object; a tuple has
+    one entry per argument, ``None`` leaving it as it is.
+
+    Raises:
+        ValueError: a tuple of another length than the arguments.
+        TypeError: a sharding given for an object argument.
+    """
+    if isinstance(in_shardings, jax.sharding.Sharding):
+        return tuple(arg if _kind(arg) is OBJECT else jax.device_put(arg, in_shardings)
+                     for arg in args)
+    if len(in_shardings) != len(args):
+        raise ValueError(f"{owner}: in_shardings has {len(in_shardings)} entries, but the call "
+                         f"passes {len(args)} positional argument(s); give one entry (or None) "
+                         "per argument.")
+    placed = []
+    for i, (arg, sharding) in enumerate(zip(args, in_shardings)):
+        if sharding is None:
+            placed.append(arg)
+        elif _kind(arg) is OBJECT or any(is_state(x) for x in jtu.tree_leaves(arg, is_leaf=is_state)):
+            raise TypeError(f"{owner}: in_shardings[{i}] is given for an argument holding objects "
+                            "or Variables; they keep their own layouts (place them with "
+                            "bm.shard). Pass None for it.")
+        else:
+            placed.append(jax.device_put(arg, sharding))
+    return tuple(placed)

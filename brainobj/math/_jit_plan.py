@@ -33,12 +33,15 @@ from typing import Any, Callable
 
 import jax
 import jax.tree_util as jtu
+import numpy as np
+from jax.sharding import NamedSharding
 
 from ._errors import MathError
 from ._jax_debug import name_traced_function, positional_names, user_stacklevel
 from ._graph import Structure, own_attributes, slot_attributes, structure
 from ._jit_inputs import OBJECT, STATIC, TREE, CallLayout, Capture, find_captures, read_arguments
 from ._keys import ByIdentity, canonical
+from ._layout import active_mesh, constrain, is_spread, layout_of, pin_outputs, send_home
 from ._partition import is_state, values_only
 from ._tracing import THREAD, TraceFrame, lookup, tracing
 
@@ -64,7 +67,8 @@ class Entry:
     """One compiled function, shared by every call whose structure matches."""
 
     __slots__ = ("layout", "layout_objects", "captures", "extras", "identity_refs", "full_key",
-                 "read_idx", "write_idx", "n_rw", "compiled", "described", "input_names", "__weakref__")
+                 "read_idx", "write_idx", "n_rw", "compiled", "described", "input_names",
+                 "keep", "home", "__weakref__")
 
 
 def _ref(obj: Any, callback: Callable | None = None) -> Callable[[], Any]:
@@ -133,8 +137,13 @@ class Plan:
             thread.binding = None
         if new and isinstance(new[0], _Tracer):
             raise _foreign_trace_error(self)
+        home = self.entry.home
+        if home:
+            before = [(self.write_vars[k], self.write_vars[k]._value) for k in home]
         for var, value in zip(self.write_vars, new):
             var._value = value
+        if home:
+            send_home(before)
         return out
 
     def _rare_checks(self, args: tuple) -> bool:
@@ -285,8 +294,10 @@ class Planner:
     """Builds plans and owns the compiled entries of one jitted function."""
 
     def __init__(self, fun: Callable, name: str, static_argnums, static_argnames,
-                 donate_argnums, donate_vars: bool, inline: bool, plain_self: bool) -> None:
+                 donate_argnums, donate_vars: bool, inline: bool, plain_self: bool,
+                 out_shardings: Any = None) -> None:
         self.fun = fun
+        self.out_shardings = out_shardings
         self.name = name
         self.static_argnums = frozenset(static_argnums)
         self.static_argnames = frozenset(static_argnames)
@@ -371,6 +382,7 @@ class Planner:
         entry.write_idx = [position[id(v)] for v in writes]
         entry.described = layout.described + found.described()
         entry.input_names = [found.variables[i].label for i in entry.read_idx]
+        entry.keep, entry.home = _layouts(found.variables, entry, values)
         key = layout.key
         evict = functools.partial(_evict, weakref.ref(self), key, weakref.ref(entry))
         # Pinned objects, and values keyed by identity (array attributes
@@ -444,15 +456,20 @@ class Planner:
     def _make_compiled(self, entry: Entry):
         fun, owner = self.fun, self.owner
 
+        out_shardings = self.out_shardings
+
         def pure(rw_values, ro_values, donated, kept):
             plan = THREAD.binding
             args, kwargs = plan.arguments(kept, donated)
             bind = zip(plan.read_vars, [*rw_values, *ro_values])
             with _GuardPlain(plan.plain_objects(), owner), tracing(owner, bind) as frame:
                 out = values_only(fun(*args, **kwargs), owner)
+                if out_shardings is not None:
+                    out = pin_outputs(owner, out_shardings, out)
                 if not plan.as_planned(frame):
                     raise Replan()
-                new = [lookup(v) for v in plan.write_vars]
+                new = [lookup(v) if keep is None else constrain(lookup(v), keep)
+                       for v, keep in zip(plan.write_vars, entry.keep)]
             return out, new
 
         pure.__name__ = pure.__qualname__ = getattr(fun, "__name__", "pure")
@@ -517,6 +534,35 @@ class Planner:
             self.compiles = 0
             self.warned = False
             self.last_described = None
+
+
+def _layouts(variables: list, entry: Entry, values: Any) -> tuple[list, list]:
+    """Where each written Variable must stay, decided once per compiled entry.
+
+    ``keep[k]``: the sharding the ``k``-th written Variable's new value is
+    pinned to inside the program -- its current sharding when it spans
+    devices, else its spec on the program's mesh (``jax.set_mesh``'s, or
+    that of the Variables already spread), else None.
+    ``home``: written Variables on one device in a program that runs on
+    several (a spread Variable or argument): put back after each call.
+    """
+    keep, home = [], []
+    touched = [variables[i]._value for i in (*entry.read_idx, *entry.write_idx)]
+    inputs = jtu.tree_leaves((values.kept, values.donated))
+    spread = any(is_spread(x) for x in touched) or any(is_spread(x) for x in inputs)
+    # Variables with a spec join the program's mesh: the active one, else
+    # that of a Variable already laid out on one.
+    mesh = active_mesh() or next((x.sharding.mesh for x in touched
+                                  if is_spread(x) and isinstance(x.sharding, NamedSharding)), None)
+    for k, i in enumerate(entry.write_idx):
+        var = variables[i]
+        sharding = layout_of(var._value)
+        if sharding is None and var.spec is not None and mesh is not None:
+            sharding = NamedSharding(mesh, var.spec)
+        keep.append(sharding)
+        if sharding is None and spread and isinstance(var._value, (jax.Array, np.ndarray)):
+            home.append(k)
+    return keep, home
 
 
 def _ref_static(value: Any) -> Callable[[], Any]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple
 
-import jax.numpy as jnp
 import numpy as np
 
 from ._errors import MathError
 from ._graph import collect
+from ._layout import put_like
 from ._tracing import in_transform
 
 __all__ = ["state_dict", "load_state_dict", "LoadReport"]
@@ -40,10 +40,21 @@ def state_dict(obj: Any) -> dict[str, np.ndarray]:
     through an attribute a class declares as a reference (an optimizer's
     ``vars_to_train``) are left to their owner.
     """
-    return {key: np.asarray(var.value) for key, var in _checkpointed(obj).items()}
+    out = {}
+    for key, var in checkpointed(obj).items():
+        value = var.value
+        if not getattr(value, "is_fully_addressable", True):
+            raise MathError(
+                f"{key}: its value spans devices of other processes, so this process cannot "
+                "read all of it. Use bp.save_sharded(directory, obj) (every process writes its "
+                "own shards), or gather it first with "
+                "jax.experimental.multihost_utils.process_allgather.")
+        out[key] = np.asarray(value)
+    return out
 
 
-def _checkpointed(obj: Any) -> Mapping[str, Any]:
+def checkpointed(obj: Any) -> Mapping[str, Any]:
+    """``{relative path: Variable}`` of what a checkpoint of ``obj`` holds."""
     # State an object merely points to (an optimizer's `vars_to_train`) is
     # saved by its owner, under the owner's path, never through the pointer:
     # those keys would hold object names, which differ between processes.
@@ -61,7 +72,7 @@ def load_state_dict(obj: Any, values: Mapping[str, Any], strict: bool = True) ->
     """
     if in_transform():
         raise MathError(f"{obj.name}: load a state dict outside transforms.")
-    targets = _checkpointed(obj)
+    targets = checkpointed(obj)
     missing = [k for k in targets if k not in values]
     unexpected = [k for k in values if k not in targets]
     mismatched, ready = [], []
@@ -88,5 +99,5 @@ def load_state_dict(obj: Any, values: Mapping[str, Any], strict: bool = True) ->
             "strict=False to load the entries that match."
         )
     for var, value in ready:
-        var.value = jnp.asarray(value)
+        var.value = put_like(value, var._value)  # on the sharding the Variable has
     return LoadReport(missing, unexpected, [m.split(":")[0] for m in mismatched])

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
 from ._containers import (
     ObservedDict,
@@ -36,6 +37,7 @@ from ._containers import (
     register_list_type,
 )
 from ._errors import MathError
+from ._layout import active_mesh, as_spec
 from ._tracing import THREAD, lookup
 
 __all__ = ["Variable", "TrainVar", "Parameter", "VariableView", "VarList", "VarDict", "COPY"]
@@ -79,6 +81,15 @@ def _strong(value: Any) -> Any:
     if _is_weak(value):
         return jax.lax.convert_element_type(value, value.dtype)
     return value
+
+
+def _placed(kind: str, value: Any, mesh: Any, spec: PartitionSpec) -> Any:
+    """``value`` on ``mesh`` by ``spec``; errors name the Variable's kind."""
+    try:
+        return jax.device_put(value, NamedSharding(mesh, spec))
+    except (ValueError, TypeError) as error:
+        raise MathError(f"cannot place a {kind} of shape {tuple(value.shape)} on the active mesh "
+                        f"{dict(mesh.shape)} by spec {spec}: {error}") from None
 
 
 def _describe(value: Any) -> str:
@@ -320,15 +331,16 @@ class Variable:
         Array([5., 1., 1.], dtype=float32)
     """
 
-    # `_batch_axis` / `_axis_names` are metadata (BrainPy's arguments): set on
-    # every path that makes a Variable (__init__, __setstate__, unflatten).
-    __slots__ = ("_value", "_label", "_owner", "_batch_axis", "_axis_names", "__weakref__")
+    # `_batch_axis` / `_axis_names` (BrainPy's arguments) and `_spec` (a
+    # PartitionSpec) are metadata: set on every path that makes a Variable
+    # (__init__, __setstate__, unflatten).
+    __slots__ = ("_value", "_label", "_owner", "_batch_axis", "_axis_names", "_spec", "__weakref__")
     # Arrays defer binary operators to an operand with a higher priority, so
     # ``array * variable`` reaches ``Variable.__rmul__`` (numpy's protocol).
     __array_priority__ = 100
 
     def __init__(self, value: Any, dtype: Any = None, batch_axis: int | None = None, *,
-                 axis_names: Any = None) -> None:
+                 axis_names: Any = None, spec: Any = None) -> None:
         if THREAD.frames:
             raise MathError(
                 f"cannot create a {type(self).__name__} inside a brainobj transform "
@@ -337,6 +349,8 @@ class Variable:
             )
         kind, original = type(self).__name__, value
         inherited = value._batch_axis if isinstance(value, Variable) else None
+        if spec is None and isinstance(value, Variable):
+            spec = value._spec
         shape = _as_shape(value)
         if shape is not None:
             # BrainPy: an int or a tuple/list of ints is a shape, filled with zeros.
@@ -376,11 +390,17 @@ class Variable:
         batch_axis = _check_batch_axis(kind, inherited if batch_axis is None else batch_axis,
                                        value.ndim)
         names = _check_axis_names(kind, axis_names, value.ndim, batch_axis)
-        self._value = _strong(value)
+        spec = as_spec(spec, kind, value.ndim)
+        value = _strong(value)
+        mesh = active_mesh() if spec is not None else None
+        if mesh is not None:  # under jax.set_mesh: placed by its spec when created
+            value = _placed(kind, value, mesh, spec)
+        self._value = value
         self._label = None
         self._owner = None  # weakref to the first object that stored it
         self._batch_axis = batch_axis
         self._axis_names = names
+        self._spec = spec
 
     # -- the two hooks ------------------------------------------------------
     @property
@@ -463,7 +483,7 @@ class Variable:
                 "outside transforms (e.g. a target network made once, updated in place)."
             )
         return {"value": self._value, "batch_axis": self._batch_axis,
-                "axis_names": self._axis_names}
+                "axis_names": self._axis_names, "spec": self._spec}
 
     def __setstate__(self, state: dict) -> None:
         self._value = state["value"]
@@ -471,6 +491,7 @@ class Variable:
         self._owner = None
         self._batch_axis = state.get("batch_axis")
         self._axis_names = state.get("axis_names")
+        self._spec = state.get("spec")
 
     def _checked(self, new: Any) -> Any:
         """``new`` as an array this Variable can hold, or :class:`MathError`.
@@ -535,6 +556,39 @@ class Variable:
         return self._axis_names
 
     @property
+    def spec(self) -> PartitionSpec | None:
+        """How the value is laid out over a device mesh: a
+        ``jax.sharding.PartitionSpec``, or None (replicated when placed on a
+        mesh). Set it with ``Variable(..., spec=)``, ``v.spec = P(...)``
+        (outside transforms) or an initializer from
+        ``bp.init.with_partitioning``; ``bm.shard(obj, mesh)`` places the
+        value accordingly.
+
+        Raises:
+            TypeError: (setting) not a ``PartitionSpec`` or a tuple of axis names.
+            ValueError: (setting) more entries than the value has dimensions.
+            MathError: (setting) inside a transform.
+
+        Example:
+            >>> import brainobj.math as bm
+            >>> from jax.sharding import PartitionSpec as P
+            >>> v = bm.Variable(bm.zeros((4, 2)), spec=P('data', None))
+            >>> v.spec == P('data', None)
+            True
+            >>> v.spec = ('data',)    # a tuple of axis names works too
+            >>> v.spec == P('data')
+            True
+        """
+        return self._spec
+
+    @spec.setter
+    def spec(self, spec: Any) -> None:
+        if THREAD.frames:
+            raise MathError(f"{self.label}: cannot change the spec inside a brainobj transform "
+                            f"({THREAD.frames[-1].owner}); set it before compiling.")
+        self._spec = as_spec(spec, self.label, self.ndim)
+
+    @property
     def nobatch_shape(self) -> tuple[int, ...]:
         """The shape without the batch axis (the whole shape without one). Never raises.
 
@@ -591,7 +645,7 @@ class Variable:
 
     def __init_copy(self, other: "Variable") -> "Variable":
         Variable.__init__(self, jnp.array(other.value, copy=True), None, other._batch_axis,
-                          axis_names=other._axis_names)
+                          axis_names=other._axis_names, spec=other._spec)
         return self
 
     def fill_(self, value: Any) -> "Variable":
@@ -815,9 +869,9 @@ def _leaf(var: Variable) -> Any:
 def _aux(var: Variable) -> Any:
     # The type alone unless metadata is set: Variables without it keep the
     # treedef they always had; with it, a JAX-made copy keeps its batch axis.
-    if var._batch_axis is None and var._axis_names is None:
+    if var._batch_axis is None and var._axis_names is None and var._spec is None:
         return type(var)
-    return (type(var), var._batch_axis, var._axis_names)
+    return (type(var), var._batch_axis, var._axis_names, var._spec)
 
 
 def _variable_flatten_with_keys(var: Variable):
@@ -831,12 +885,13 @@ def _variable_flatten(var: Variable):
 def _variable_unflatten(aux: Any, children: Iterable[Any]) -> Variable:
     # No checks: JAX and equinox rebuild with whatever leaf they carry
     # (tracers, None placeholders, ShapeDtypeStructs).
-    cls, batch_axis, names = aux if isinstance(aux, tuple) else (aux, None, None)
+    cls, batch_axis, names, spec = aux if isinstance(aux, tuple) else (aux, None, None, None)
     var = object.__new__(cls)
     (var._value,) = children
     var._label = None
     var._batch_axis = batch_axis
     var._axis_names = names
+    var._spec = spec
     # Built from a concrete array outside any trace, the copy is state in its
     # own right (a target network made with tree_map); otherwise it is a
     # throw-away value of the trace that made it.
@@ -960,6 +1015,7 @@ class VariableView(Variable):
         self._owner = None
         self._batch_axis = None
         self._axis_names = None
+        self._spec = None
 
     @property
     def value(self) -> jax.Array:
@@ -1018,7 +1074,7 @@ class VariableView(Variable):
 
     def __setstate__(self, state: dict) -> None:
         self._var, self._index = state["var"], state["index"]
-        self._label = self._owner = self._batch_axis = self._axis_names = None
+        self._label = self._owner = self._batch_axis = self._axis_names = self._spec = None
 
     def __repr__(self) -> str:
         return f"VariableView({self._var.label}, index={self._index!r})"

@@ -190,6 +190,7 @@ def vmap(
     out_axes: Any = 0,
     axis_name: Any = None,
     axis_size: int | None = None,
+    spmd_axis_name: Any = None,
 ) -> Callable:
     """Vectorize ``fun`` over a batch axis, objects included.
 
@@ -200,6 +201,9 @@ def vmap(
     are split so each element draws its own numbers; Variables reached
     through closures and globals are broadcast (see the module notes for
     what writing them means). With nothing mapped, give ``axis_size``.
+    ``spmd_axis_name`` (a mesh axis name, or a tuple of them) is passed to
+    ``jax.vmap``: inside a sharded program, the mapped axis is laid out
+    along that mesh axis.
 
     Raises:
         MathError: `in_axes` does not match the arguments, mapped axes have different sizes,
@@ -235,7 +239,7 @@ def vmap(
         for _ in range(MAX_RETRACES):
             missed: dict[int, Variable] = {}
             result = _trace(fun, split, random_states, written, known, missed, out_axes,
-                            axis_name, owner)
+                            axis_name, owner, spmd_axis_name)
             if not missed:
                 return result
             for var in missed.values():
@@ -245,7 +249,8 @@ def vmap(
     return mapped
 
 
-def _trace(fun, split, random_states, written, known, missed, out_axes, axis_name, owner):
+def _trace(fun, split, random_states, written, known, missed, out_axes, axis_name, owner,
+           spmd_axis_name=None):
     size = split.size
     if random_states and size is None:
         raise MathError(f"{owner}: cannot split random states without a mapped axis; pass axis_size.")
@@ -287,6 +292,7 @@ def _trace(fun, split, random_states, written, known, missed, out_axes, axis_nam
             out_axes=(out_axes, list(split.mapped_axes), written_axes),
             axis_name=axis_name,
             axis_size=size,
+            spmd_axis_name=spmd_axis_name,
         )
 
     try:

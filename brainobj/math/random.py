@@ -37,6 +37,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _distributions as _dist
+from ._layout import is_spread, send_home
+from ._tracing import THREAD
 from ._variable import Variable, value_of
 
 __all__ = [
@@ -238,7 +240,15 @@ class RandomState(Variable):
             TypeError: a seed that is not an int.
             ValueError: a seed outside ``[0, 2**64)``. The key is unchanged.
         """
-        self.value = _new_key(seed_value)
+        self._store(_new_key(seed_value))
+
+    def _store(self, new: jax.Array) -> None:
+        # Outside transforms, under jax.set_mesh, JAX creates arrays on the
+        # mesh: a key without a spec stays on its one device (see _layout).
+        old = self._value
+        self.value = new
+        if not THREAD.frames and self._spec is None and not is_spread(old) and is_spread(self._value):
+            send_home([(self, old)])
 
     def split_key(self) -> jax.Array:
         """Advance the state and return a fresh key.
@@ -248,7 +258,7 @@ class RandomState(Variable):
                 something that is not a key.
         """
         keep, fresh = jax.random.split(self.value)
-        self.value = keep
+        self._store(keep)
         return fresh
 
     def split_keys(self, n: int) -> jax.Array:
@@ -263,7 +273,7 @@ class RandomState(Variable):
         if n < 0:
             raise ValueError(f"bm.random.split_keys: `n` must not be negative, got {n}.")
         keys = jax.random.split(self.value, int(n) + 1)
-        self.value = keys[0]
+        self._store(keys[0])
         return keys[1:]
 
     def _key(self, fn: str, key: Any) -> jax.Array:
@@ -1426,7 +1436,7 @@ def _default_state() -> RandomState:
     state = RandomState.__new__(RandomState)
     seed_value = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
     state._value = np.asarray([seed_value >> 32, seed_value & 0xFFFFFFFF], dtype=np.uint32)
-    state._label = state._owner = state._batch_axis = state._axis_names = None
+    state._label = state._owner = state._batch_axis = state._axis_names = state._spec = None
     return state
 
 

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import optax
+from jax.sharding import NamedSharding, PartitionSpec
 
 from .. import math as bm
 
@@ -129,10 +130,15 @@ class Optimizer(bm.BrainPyObject):
             registered[key] = var
         # Build the new state before changing anything: tx.init may fail.
         leaves, state_def = self._initial_state(registered)
+        state = _laid_out(leaves, state_def, list(_differentiable(registered).values()))
         self.vars_to_train = registered
         self._state_def = state_def
-        self.opt_state = [bm.Variable(leaf) for leaf in leaves]
+        self.opt_state = state
         self.step.value = jnp.zeros((), jnp.int32)
+        mesh = _mesh_of(registered.values())
+        if mesh is not None:  # counters replicated on the parameters' mesh
+            self.step.spec = PartitionSpec()
+            self.step.value = jax.device_put(self.step.value, NamedSharding(mesh, PartitionSpec()))
 
     def _initial_state(self, registered: dict) -> tuple[list, Any]:
         """``tx.init`` of the trained values, in the dtypes its updates keep.
@@ -365,6 +371,41 @@ def _widens(leaf: Any, new: Any) -> bool:
     old = jnp.asarray(leaf).dtype
     return (jnp.issubdtype(old, jnp.inexact) and jnp.issubdtype(new.dtype, jnp.inexact)
             and old != new.dtype and jnp.promote_types(old, new.dtype) == new.dtype)
+
+
+def _mesh_of(variables: Any) -> Any:
+    """The mesh of the first Variable laid out over several devices, if any."""
+    for var in variables:
+        sharding = getattr(var.value, "sharding", None)
+        if isinstance(sharding, NamedSharding) and len(sharding.device_set) > 1:
+            return sharding.mesh
+    return None
+
+
+def _laid_out(leaves: list, state_def: Any, params: list) -> list:
+    """The optax state as Variables placed like the parameters they belong to.
+
+    A leaf shaped like its parameter takes the parameter's spec and
+    sharding; any other leaf (a counter, a scalar) is replicated on the
+    parameters' mesh, if they have one. Placing it now spares the first
+    step a recompilation (its outputs would be spread, its inputs not).
+    """
+    path_leaves = jtu.tree_flatten_with_path(jtu.tree_unflatten(state_def, leaves))[0]
+    owners = _state_owners(jtu.tree_unflatten(state_def, leaves), path_leaves, params)
+    mesh = _mesh_of(params)
+    out = []
+    for leaf, owner in zip(leaves, owners):
+        if owner is not None and tuple(jnp.shape(leaf)) == tuple(owner.shape):
+            var = bm.Variable(leaf, spec=owner.spec)
+            sharding = getattr(owner.value, "sharding", None)
+            if mesh is not None and isinstance(sharding, NamedSharding):
+                var.value = jax.device_put(var.value, sharding)
+        else:
+            var = bm.Variable(leaf, spec=None if mesh is None else PartitionSpec())
+            if mesh is not None:
+                var.value = jax.device_put(var.value, NamedSharding(mesh, PartitionSpec()))
+        out.append(var)
+    return out
 
 
 def _state_owners(state: Any, path_leaves: list, names: list) -> list:
