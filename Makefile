@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) benchmarks/dispatch.py
 	$(PY) benchmarks/transforms.py
+	$(PY) benchmarks/data_parallel.py
 
 docs: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,docs]'

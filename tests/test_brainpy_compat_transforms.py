@@ -142,8 +142,11 @@ def test_jit_keyword_arguments():
     assert int(f(1)) == 2
     with pytest.raises(TypeError, match="unexpected keyword argument 'static_argnum'"):
         bm.jit(lambda x: x, static_argnum=0)
-    with pytest.raises(TypeError, match="out_shardings"):
-        bm.jit(lambda x: x, out_shardings=jax.sharding.SingleDeviceSharding(jax.devices()[0]))
+    with pytest.raises(TypeError, match="device="):
+        bm.jit(lambda x: x, device=jax.devices()[0])
+    one = jax.sharding.SingleDeviceSharding(jax.devices()[0])   # as in jax.jit
+    g = bm.jit(lambda x: x * 2, in_shardings=one, out_shardings=one)
+    assert float(g(2.0)) == 4.0 and g(2.0).sharding == one
     with pytest.raises(TypeError, match="dyn_vars must be a Variable"):
         bm.jit(lambda x: x, dyn_vars=[bm.zeros(2)])
 

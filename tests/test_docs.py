@@ -4,6 +4,7 @@ Each file's blocks run top to bottom in one fresh interpreter (object names
 such as ``Linear0`` depend on what was created before, as in a notebook).
 """
 
+import os
 import pathlib
 import re
 import subprocess
@@ -16,8 +17,13 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
+# Blocks that start with this comment need several processes: the test that
+# says so runs them (tests/test_multi_device.py), not test_code_blocks_run.
+ELSEWHERE = "# multi-host:"
+
+
 def python_blocks(path: pathlib.Path) -> list[str]:
-    return BLOCK.findall(path.read_text())
+    return [b for b in BLOCK.findall(path.read_text()) if not b.startswith(ELSEWHERE)]
 
 
 @pytest.mark.parametrize("path", [p for p in DOCUMENTS if p.exists()], ids=lambda p: p.name)
@@ -26,8 +32,9 @@ def test_code_blocks_run(path):
     if not blocks:
         pytest.skip(f"{path.name} has no python blocks")
     script = "\n\n".join(blocks)
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # docs set their devices
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            cwd=ROOT, timeout=600)
+                            cwd=ROOT, timeout=600, env=env)
     assert result.returncode == 0, f"{path.name}:\n{result.stderr[-3000:]}"
 
 

@@ -308,3 +308,19 @@ def test_vmap_spmd_axis_name_lays_the_batch_out_on_the_mesh(mesh):
 
     x = jnp.ones((8, 4))
     np.testing.assert_allclose(np.asarray(per_example(x)), np.asarray(layer(np.ones((8, 4)))), rtol=1e-6)
+
+
+# -- sharded checkpoints ----------------------------------------------------------------
+
+def test_sharded_checkpoint_restores_onto_the_target_layouts(mesh, tmp_path):
+    model = bm.shard(MLP(tensor_parallel=True), mesh)
+    bp.save_sharded(tmp_path / "ckpt", model)
+    # another mesh, other axis order: every array is read straight onto its new layout
+    other = jax.make_mesh((2, 4), ("model", "data"), axis_types=mesh.axis_types)
+    fresh = bm.shard(MLP(tensor_parallel=True), other)
+    targets = {k: v.value.sharding for k, v in fresh.vars("relative").items()}
+    bp.load_sharded(tmp_path / "ckpt", fresh)
+    for key, var in fresh.vars("relative").items():
+        assert var.value.sharding == targets[key], key
+        np.testing.assert_array_equal(np.asarray(var.value),
+                                      np.asarray(model.vars("relative")[key].value))
