@@ -20,7 +20,11 @@ from ._object import (
     node_dict as node_dict,
     node_list as node_list,
 )
-from ._errors import MathError as MathError
+from ._errors import (
+    MathAttributeError as MathAttributeError,
+    MathError as MathError,
+    MathTypeError as MathTypeError,
+)
 from ._tracing import in_transform as in_transform
 from ._variable import (
     Parameter as Parameter,

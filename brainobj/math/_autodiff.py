@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 
-from ._errors import MathError
+from ._errors import MathError, MathTypeError
 from ._graph import short_repr
 from ._jax_debug import api_boundary, describe_argument, positional_names
 from ._partition import values_only
@@ -127,7 +127,8 @@ def _check_argnums(argnums: Any, owner: str) -> tuple[tuple[int, ...], bool]:
     except TypeError:
         nums = None
     if nums is None or not nums or not all(isinstance(i, int) for i in nums):
-        raise TypeError(f"{owner}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}.")
+        raise MathTypeError(
+            f"{owner}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}.")
     return nums, False
 
 
@@ -222,7 +223,7 @@ def _differentiate(
                 out = fun(*call_args, **kwargs)
                 if has_aux:
                     if not (isinstance(out, tuple) and len(out) == 2):
-                        raise MathError(
+                        raise MathTypeError(
                             f"{owner}: has_aux=True needs `fun` to return a pair (value, aux), "
                             f"got {_describe_output(out)}."
                         )
@@ -271,7 +272,7 @@ def _positions(nums: tuple, nargs: int, given: Any, name: str) -> tuple:
     out = []
     for i in nums:
         if not -nargs <= i < nargs:
-            raise MathError(
+            raise MathTypeError(
                 f"{name}: argnums={given!r} asks for argument {i}, but the function was called "
                 f"with {nargs} positional argument{'s' if nargs != 1 else ''}; pass the "
                 "argument to differentiate by position."
@@ -294,7 +295,7 @@ def _check_differentiable(arg: Any, what: str, name: str) -> None:
             where = what + (f" at {jtu.keystr(path)}" if path else "")
             got = (f"has dtype {dtype}" if dtype is not None
                    else f"is a {type(leaf).__name__} ({short_repr(leaf, 40)}), not an array")
-            raise MathError(
+            raise MathTypeError(
                 f"{name}: {where} {got}; gradients are taken with respect to floating-point "
                 "(or complex) inputs. Pass it as a float (e.g. `x.astype(float)`), or leave it "
                 "out of argnums."
@@ -368,7 +369,7 @@ def _check_scalar(out: Any, owner: str, has_aux: bool) -> None:
         hint = "if it returns (value, aux), pass has_aux=True"
     else:
         hint = "return a scalar array"
-    raise MathError(f"{owner}: `fun` must return a real scalar, got {_describe_output(out)}; {hint}.")
+    raise MathTypeError(f"{owner}: `fun` must return a real scalar, got {_describe_output(out)}; {hint}.")
 
 
 def _maybe_decorator(make: Callable) -> Callable:
@@ -434,12 +435,15 @@ def grad(
 
     Raises:
         TypeError: ``grad_vars`` is not a Variable, a sequence or a dict of
-            them; ``argnums`` is not an int or a non-empty tuple of ints.
-        MathError: ``argnums`` names an argument the call does not have; a
-            differentiated argument (or a leaf of it) is not a float or
-            complex array (naming it, e.g. ``argument 1 (`x`) at ['n']``);
-            ``fun`` does not return a real scalar (or a pair with
-            ``has_aux=True``), or returns an object or a non-array value.
+            them.
+        MathTypeError: (a :class:`MathError` that is also a ``TypeError``,
+            as JAX's and BrainPy's errors for these) ``argnums`` is not an
+            int or a non-empty tuple of ints, or names an argument the call
+            does not have; a differentiated argument (or a leaf of it) is
+            not a float or complex array (naming it, e.g.
+            ``argument 1 (`x`) at ['n']``); ``fun`` does not return a real
+            scalar (or a pair with ``has_aux=True``).
+        MathError: ``fun`` returns an object or a non-array value.
             Errors raised by ``fun`` propagate unchanged, without brainobj's
             frames in the traceback; after any error every Variable holds
             its value from before the call.

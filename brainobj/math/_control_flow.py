@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from ._carry import Carried, run_carried
 from ._eager_cache import compiled_once
-from ._errors import MathError
+from ._errors import MathError, MathTypeError
 from ._jax_debug import api_boundary, name_traced_function, operand_names
 from ._jit import JitFunction
 from ._partition import is_state, partition, strip_variables, values_only
@@ -158,19 +158,19 @@ def _aval(leaf: tuple) -> str:
 
 def _require_same_type(owner: str, expected_what: str, expected: Any, got_what: str, got: Any,
                        advice: str) -> None:
-    """Raise a MathError naming the first difference between two values' types;
+    """Raise a MathTypeError naming the first difference between two values' types;
     ``expected_what`` / ``got_what`` say whose they are, verb included
     (``"false_fun returns"``, ``"the operands are"``)."""
     (tree_a, leaves_a), (tree_b, leaves_b) = _type_of(expected), _type_of(got)
     if tree_a != tree_b:
-        raise MathError(
+        raise MathTypeError(
             f"{owner}: {got_what} {_describe_type(tree_b, leaves_b)}, but "
             f"{expected_what} {_describe_type(tree_a, leaves_a)}; {advice}"
         )
     for a, b in zip(leaves_a, leaves_b):
         if a[1:] != b[1:]:
             where = f" at {a[0]}" if a[0] else ""
-            raise MathError(
+            raise MathTypeError(
                 f"{owner}: {got_what} {_aval(b)}{where}, but {expected_what} "
                 f"{_aval(a)}; {advice}"
             )
@@ -449,11 +449,13 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any, dyn_vars: 
     Raises:
         TypeError: ``dyn_vars`` / ``child_objs`` hold other things than
             Variables / objects.
-        MathError: `cond_fun` returns anything but a boolean scalar or writes a Variable;
-            `body_fun` returns operands of another structure, shape or dtype, or puts other
-            objects in place of the operands' objects. Errors raised by the user's functions
-            propagate unchanged, without brainobj's frames in the traceback; after any error
-            every Variable holds its value from before the call.
+        MathTypeError: (a :class:`MathError` that is also a ``TypeError``, as JAX's error)
+            `cond_fun` returns a non-scalar; `body_fun` returns operands of another structure,
+            shape or dtype.
+        MathError: `cond_fun` writes a Variable; `body_fun` puts other objects in place of the
+            operands' objects. Errors raised by the user's functions propagate unchanged,
+            without brainobj's frames in the traceback; after any error every Variable holds
+            its value from before the call.
 
     Example:
         >>> import brainobj.math as bm
@@ -502,7 +504,7 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any, dyn_vars: 
                 def lax_cond(full):
                     _, predicate = check(*full)
                     if jnp.shape(predicate) != ():
-                        raise MathError(
+                        raise MathTypeError(
                             f"{owner}: `cond_fun` must return a boolean scalar, got "
                             f"{_aval(('', jnp.shape(predicate), jnp.result_type(predicate)))}; "
                             "reduce it (e.g. `.all()`), and check the argument order: "
@@ -539,14 +541,14 @@ def _predicate(pred: Any, owner: str = "bm.cond", what: str = "pred") -> Any:
     if isinstance(pred, Variable):
         pred = pred.value
     if not (isinstance(pred, (bool, int, float, np.generic, np.ndarray, jax.Array))):
-        raise MathError(
+        raise MathTypeError(
             f"{owner}: `{what}` must be a boolean (or a number / array), got "
             f"{type(pred).__name__} {pred!r:.40}. A string such as 'False' is not a condition; "
             "compare first (e.g. `x > 0`)."
         )
     shape = jnp.shape(pred)
     if shape != ():
-        raise MathError(
+        raise MathTypeError(
             f"{owner}: `{what}` must be a scalar, got an array of shape {shape}. Reduce it "
             "first (e.g. `x.all()` or `x.any()`), or use `bm.where` for an elementwise choice."
         )
@@ -562,9 +564,11 @@ def switch(index: Any, branches: Sequence[Callable], operands: Any = ()) -> Any:
     same structure of arrays.
 
     Raises:
-        MathError: `index` is not a boolean or number (a string such as 'False'), or not a
-            scalar; branches return different structures, shapes or dtypes (naming the two that
-            differ); `branches` is empty. Errors raised by the user's functions propagate
+        MathTypeError: (a :class:`MathError` that is also a ``TypeError``, as JAX's error)
+            `index` is not a boolean or number (a string such as 'False'), or not a scalar;
+            branches return different structures, shapes or dtypes (naming the two that
+            differ).
+        MathError: `branches` is empty. Errors raised by the user's functions propagate
             unchanged, without brainobj's frames in the traceback; after any error every
             Variable holds its value from before the call.
 
@@ -643,11 +647,12 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, operands: Any = (),
     Raises:
         TypeError: ``dyn_vars`` / ``child_objs`` hold other things than
             Variables / objects.
-        MathError: `pred` is not a boolean or number (a string such as 'False'), or not a
-            scalar; branches return different structures, shapes or dtypes (naming the two that
-            differ) (`true_fun` / `false_fun`). Errors raised by the user's functions propagate
-            unchanged, without brainobj's frames in the traceback; after any error every
-            Variable holds its value from before the call.
+        MathTypeError: (a :class:`MathError` that is also a ``TypeError``, as BrainPy's and
+            JAX's errors) `pred` is not a boolean or number (a string such as 'False', None),
+            or not a scalar; branches return different structures, shapes or dtypes (naming
+            the two that differ) (`true_fun` / `false_fun`). Errors raised by the user's
+            functions propagate unchanged, without brainobj's frames in the traceback; after
+            any error every Variable holds its value from before the call.
 
     Example:
         >>> import brainobj.math as bm
@@ -680,9 +685,11 @@ def ifelse(conditions: Any, branches: Sequence[Callable], operands: Any = (),
     Raises:
         TypeError: ``dyn_vars`` / ``child_objs`` hold other things than
             Variables / objects.
-        MathError: a condition is not a boolean or number (a string such as 'False'), or not
-            a scalar; branches return different structures, shapes or dtypes (naming the two
-            that differ); the number of conditions is not the number of branches or one fewer.
+        MathTypeError: (a :class:`MathError` that is also a ``TypeError``, as JAX's error) a
+            condition is not a boolean or number (a string such as 'False'), or not a scalar;
+            branches return different structures, shapes or dtypes (naming the two that
+            differ).
+        MathError: the number of conditions is not the number of branches or one fewer.
             Errors raised by the user's functions propagate unchanged, without brainobj's frames
             in the traceback; after any error every Variable holds its value from before the
             call.

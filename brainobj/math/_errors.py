@@ -8,7 +8,11 @@ hierarchy (everything derives from :class:`BrainPyError`).
 ``MathError`` also derives from ``ValueError`` (brainobj raised a
 ``ValueError`` subclass before these names existed, and code catching that
 must keep working); ``UniqueNameError`` derives from ``MathError`` because a
-taken name raised ``MathError`` before it existed.
+taken name raised ``MathError`` before it existed. ``MathTypeError`` and
+``MathAttributeError`` are ``MathError`` s that are also a ``TypeError`` /
+an ``AttributeError``: raised where BrainPy (or JAX under it) raises that
+type, so both ``except bm.MathError`` and BrainPy's ``except TypeError``
+catch them.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ __all__ = [
     "BrainPyError", "APIChangedError", "ModelBuildError", "RunningError", "IntegratorError",
     "DiffEqError", "CodeError", "AnalyzerError", "PackageMissingError", "UnsupportedError",
     "NoImplementationError", "NoLongerSupportError", "ConnectorError", "MonitorError",
-    "MathError", "UniqueNameError", "JaxTracerError", "ConcretizationTypeError",
+    "MathError", "MathTypeError", "MathAttributeError", "UniqueNameError", "JaxTracerError", "ConcretizationTypeError",
     "BackendNotInstalled", "GPUOperatorNotFound", "SharedArgError",
 ]
 
@@ -107,6 +111,51 @@ class MathError(BrainPyError, ValueError):
     Example:
         >>> import brainobj as bp, brainobj.math as bm
         >>> bm.MathError is bp.errors.MathError and issubclass(bm.MathError, ValueError)
+        True
+    """
+
+
+class MathTypeError(MathError, TypeError):
+    """A :class:`MathError` about a value of the wrong kind; also a ``TypeError``.
+
+    Raised where BrainPy (or JAX under it) raises ``TypeError`` or
+    ``ValueError`` for the same misuse: a non-scalar gradient output, a
+    branch returning another type, a condition that is not a boolean, a
+    ``static_argnums`` that is not an int, ``child_objs`` holding something
+    other than objects. ``except bm.MathError``, ``except ValueError`` and
+    ``except TypeError`` all catch it.
+
+    Raises nothing.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> [issubclass(bm.MathTypeError, c) for c in (bm.MathError, ValueError, TypeError)]
+        [True, True, True]
+        >>> try:
+        ...     bm.Variable('abc')
+        ... except TypeError as error:
+        ...     type(error).__name__
+        'MathTypeError'
+    """
+
+
+class MathAttributeError(MathError, AttributeError):
+    """A :class:`MathError` about an attribute that cannot be set; also an ``AttributeError``.
+
+    Raised when assigning a Variable's ``batch_axis`` or ``batch_size``
+    (fixed when the Variable is created). BrainPy raises ``ValueError``
+    there; Python's convention for a read-only attribute is
+    ``AttributeError``: this class is both.
+
+    Raises nothing.
+
+    Example:
+        >>> import brainobj.math as bm
+        >>> v = bm.Variable(bm.zeros((2, 3)), batch_axis=0)
+        >>> try:
+        ...     v.batch_axis = 1
+        ... except AttributeError as error:
+        ...     isinstance(error, ValueError)
         True
     """
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable
 
+from ._errors import MathTypeError
 from ._jax_debug import user_stacklevel
 from ._object import BrainPyObject
 from ._variable import Variable
@@ -31,10 +32,10 @@ def _as_dict(owner: str, what: str, value: Any, kind: type) -> dict:
         items = {f"{what}0": value}
     for key, item in items.items():
         if not isinstance(key, str):
-            raise TypeError(f"{owner}: the keys of {what} must be strings, got {key!r:.40}.")
+            raise MathTypeError(f"{owner}: the keys of {what} must be strings, got {key!r:.40}.")
         if not isinstance(item, kind):
-            raise TypeError(f"{owner}: {what} must hold {kind.__name__}s, got "
-                            f"{type(item).__name__} {item!r:.40} at {key!r}.")
+            raise MathTypeError(f"{owner}: {what} must hold {kind.__name__}s, got "
+                                f"{type(item).__name__} {item!r:.40} at {key!r}.")
     return items
 
 
@@ -43,8 +44,11 @@ class FunAsObject(BrainPyObject):
     the Variables of ``child_objs`` and ``dyn_vars``.
 
     Raises:
-        TypeError: ``target`` is not callable, or ``child_objs`` / ``dyn_vars``
-            hold something other than objects / Variables.
+        TypeError: ``target`` is not callable.
+        MathTypeError: ``child_objs`` / ``dyn_vars`` hold something other
+            than objects / Variables (a :class:`MathError`, as
+            ``register_implicit_nodes`` / ``register_implicit_vars`` raise,
+            and also a ``TypeError``).
 
     Example:
         >>> import brainobj.math as bm
@@ -86,7 +90,7 @@ class Partial(FunAsObject):
     at the call override the stored ones.
 
     Raises:
-        TypeError: as :class:`FunAsObject`.
+        TypeError, MathTypeError: as :class:`FunAsObject`.
 
     Example:
         >>> import brainobj.math as bm
@@ -115,7 +119,7 @@ def to_object(f: Callable | None = None, child_objs: Any = None, dyn_vars: Any =
 
     Raises:
         ValueError: ``f`` given without ``child_objs``.
-        TypeError: as :class:`FunAsObject`.
+        TypeError, MathTypeError: as :class:`FunAsObject`.
 
     Example:
         >>> import brainobj.math as bm
@@ -138,7 +142,7 @@ def function(f: Callable | None = None, nodes: Any = None, dyn_vars: Any = None,
     Unlike :func:`to_object`, ``nodes`` may be omitted (no objects).
 
     Raises:
-        TypeError: as :class:`FunAsObject`.
+        TypeError, MathTypeError: as :class:`FunAsObject`.
 
     Example:
         >>> import warnings, brainobj.math as bm

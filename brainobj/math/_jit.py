@@ -13,9 +13,11 @@ import functools
 import inspect
 import types
 import weakref
+from collections.abc import Iterable
 from typing import Any, Callable, Sequence
 
 from ._carry import MAX_RETRACES
+from ._errors import MathTypeError
 from ._jax_debug import api_boundary
 from ._jit_inputs import check_in_shardings, place_arguments
 from ._jit_plan import Plan, Planner, Replan
@@ -30,12 +32,56 @@ __all__ = ["jit", "cls_jit", "JitFunction"]
 _PLANS_KEPT = 8
 
 
-def _as_tuple(x: int | str | Sequence | None) -> tuple:
+def _as_tuple(x: int | str | Sequence | None, what: str | None = None,
+              owner: str = "bm.jit") -> tuple:
+    """``x`` (``None``, one int or str, or a sequence of them) as a tuple.
+
+    Any other single value (a float, bytes, an object) is a
+    :class:`MathTypeError` naming ``what`` (``"static_argnums"``, ...);
+    the items are checked by :func:`_check_static_arguments`.
+    """
     if x is None:
         return ()
     if isinstance(x, (int, str)):
         return (x,)
-    return tuple(x)
+    items = None
+    if not isinstance(x, (bytes, bytearray)) and isinstance(x, Iterable):
+        try:
+            items = tuple(x)
+        except TypeError:  # iterable in name only (a 0-d NumPy array)
+            items = None
+    if items is None:
+        if what is None:
+            expected = "an int or str, or a sequence of them"
+        elif what.endswith("argnums"):
+            expected = "an int or a sequence of ints"
+        else:
+            expected = "a str or a sequence of strs"
+        raise MathTypeError(f"{owner}: {what or 'an argument number or name'} must be {expected}, "
+                            f"got {type(x).__name__} {x!r:.40}.")
+    return items
+
+
+def _check_argument_kinds(owner: str, **arguments: Any) -> dict:
+    """``static_argnums`` / ``static_argnames`` / ``donate_argnums`` /
+    ``donate_argnames`` as tuples, checked when ``bm.jit`` / ``bm.cls_jit``
+    is called (BrainPy refuses bad ones then, not at the first call): a
+    number that is not an int or a name that is not a str is a
+    :class:`MathTypeError` naming the argument and the value."""
+    checked = {}
+    for what, value in arguments.items():
+        numbers = what.endswith("argnums")
+        items = _as_tuple(value, what, owner)
+        for item in items:
+            fits = (isinstance(item, int) and not isinstance(item, bool)) if numbers else isinstance(item, str)
+            if not fits:  # worded as _check_static_arguments, plus the way out
+                kind, expected = (("ints", "an int or a sequence of ints") if numbers
+                                  else ("strings", "a str or a sequence of strs"))
+                where = "" if item is value else f" in {value!r:.60}"
+                raise MathTypeError(f"{owner}: {what} must hold {kind}, got {item!r:.40} "
+                                    f"({type(item).__name__}){where}; pass {expected}.")
+        checked[what] = items
+    return checked
 
 
 class JitFunction:
@@ -199,11 +245,11 @@ def _check_static_arguments(fun: Callable, shift: int, static_argnums: tuple, st
     for what, values in (("static_argnums", static_argnums), ("donate_argnums", donate_argnums)):
         for i in values:
             if not isinstance(i, int) or isinstance(i, bool):
-                raise TypeError(f"bm.jit({name}): {what} must hold ints, got {i!r}.")
+                raise MathTypeError(f"bm.jit({name}): {what} must hold ints, got {i!r}.")
     for what, values in (("static_argnames", static_argnames), ("donate_argnames", donate_argnames)):
         for n in values:
             if not isinstance(n, str):
-                raise TypeError(f"bm.jit({name}): {what} must hold strings, got {n!r}.")
+                raise MathTypeError(f"bm.jit({name}): {what} must hold strings, got {n!r}.")
     both = set(static_argnames) & set(donate_argnames)
     if both:
         raise ValueError(f"bm.jit({name}): argument {min(both)!r} is both static and donated; "
@@ -350,8 +396,14 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
         A :class:`JitFunction`; used as ``@bm.jit`` or ``@bm.jit(...)``.
 
     Raises:
-        TypeError: ``fun`` is not callable, or an argument number or name is
-            not an int / a string; an unknown keyword argument; a
+        MathTypeError: (when ``bm.jit`` is called, before ``fun`` is given)
+            ``static_argnums`` / ``donate_argnums`` is not an int or a
+            sequence of ints (``1.5``, ``'a'``, ``[1.5]``), or
+            ``static_argnames`` / ``donate_argnames`` not a str or a
+            sequence of strs, naming the argument and the value. A
+            :class:`MathError` that is also a ``TypeError`` (BrainPy raises
+            ``ValueError`` here, JAX ``TypeError``).
+        TypeError: ``fun`` is not callable; an unknown keyword argument; a
             ``jax_options`` value other than ``None``; ``dyn_vars`` holding
             something other than Variables, or ``child_objs`` other than
             objects.
@@ -385,9 +437,10 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
         Array([1., 1.], dtype=float32)
     """
     _legacy_options("bm.jit", dyn_vars, child_objs, keep_unused, name, jax_options)
-    options = dict(static_argnums=static_argnums, static_argnames=static_argnames,
-                   donate_argnums=donate_argnums, donate_argnames=donate_argnames,
-                   donate_vars=donate_vars, inline=inline, in_shardings=in_shardings,
+    options = _check_argument_kinds("bm.jit", static_argnums=static_argnums,
+                                    static_argnames=static_argnames, donate_argnums=donate_argnums,
+                                    donate_argnames=donate_argnames)
+    options.update(donate_vars=donate_vars, inline=inline, in_shardings=in_shardings,
                    out_shardings=out_shardings)
     if fun is None:
         return lambda f: JitFunction(f, **options)
@@ -409,7 +462,9 @@ def cls_jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] 
     The other arguments, BrainPy's legacy ones included, are as in :func:`jit`.
 
     Raises:
-        TypeError, ValueError, MathError: as :func:`jit`.
+        MathTypeError, TypeError, ValueError, MathError: as :func:`jit`
+            (a bad ``static_argnums`` / ``donate_argnums`` is refused when
+            ``bm.cls_jit`` is called, as in BrainPy).
 
     Example:
         >>> import brainobj.math as bm
@@ -426,9 +481,10 @@ def cls_jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] 
         Array([2.], dtype=float32)
     """
     _legacy_options("bm.cls_jit", dyn_vars, child_objs, keep_unused, name, jax_options)
-    options = dict(static_argnums=static_argnums, static_argnames=static_argnames,
-                   donate_argnums=donate_argnums, donate_argnames=donate_argnames,
-                   donate_vars=donate_vars, inline=inline, in_shardings=in_shardings,
+    options = _check_argument_kinds("bm.cls_jit", static_argnums=static_argnums,
+                                    static_argnames=static_argnames, donate_argnums=donate_argnums,
+                                    donate_argnames=donate_argnames)
+    options.update(donate_vars=donate_vars, inline=inline, in_shardings=in_shardings,
                    out_shardings=out_shardings, method=True)
     if fun is None:
         return lambda f: JitFunction(f, **options)

@@ -712,6 +712,35 @@ class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
             _NAMES[name] = self
             return name
 
+    def tracing_variable(self, name: str, init: Any, shape: Any, batch_or_mode: Any = None,
+                         batch_axis: int = 0, axis_names: Any = None,
+                         batch_axis_name: str | None = "batch") -> Variable:
+        """BrainPy's ``tracing_variable``: not supported (nor in BrainPy 2.8).
+
+        BrainPy 2.8 keeps this method only to raise ``NotImplementedError``;
+        so does brainobj, with the way out. Create the Variable in
+        ``__init__`` (``self.w = bm.Variable(...)``), or in ``reset_state``
+        for state that depends on the batch size, then assign its
+        ``.value`` inside transforms.
+
+        Raises:
+            NotImplementedError: always; nothing changes.
+
+        Example:
+            >>> import brainobj as bp
+            >>> try:
+            ...     bp.BrainPyObject().tracing_variable('w', bp.init.ZeroInit(), (2,))
+            ... except NotImplementedError as error:
+            ...     'bm.Variable' in str(error)
+            True
+        """
+        raise NotImplementedError(
+            f"{self.name}.tracing_variable({name!r}, ...) is not supported (BrainPy 2.8 dropped "
+            "it too). Create the Variable in __init__ (`self.w = bm.Variable(...)`), or in "
+            "reset_state for state that depends on the batch size, and assign its `.value` "
+            "inside transforms."
+        )
+
     @property
     def implicit_vars(self) -> dict:
         """The Variables given to :meth:`register_implicit_vars`, by key.

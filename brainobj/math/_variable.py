@@ -36,7 +36,7 @@ from ._containers import (
     register_dict_type,
     register_list_type,
 )
-from ._errors import MathError
+from ._errors import MathAttributeError, MathError, MathTypeError
 from ._layout import active_mesh, as_spec
 from ._tracing import THREAD, lookup
 
@@ -302,8 +302,13 @@ class Variable:
             ``uint8``) is refused, as for assignment.
 
     Raises:
-        MathError: (creation) ``value`` is not an array (``None``, a string,
-            a ragged list, a dict), a ``dtype`` conversion would lose
+        MathTypeError: (creation) ``value`` is not an array (``None``, a
+            string, a ragged list, a dict): a :class:`MathError` that is also
+            a ``TypeError``, as JAX's error in BrainPy.
+        MathAttributeError: assigning ``batch_axis`` or ``batch_size``
+            (fixed at creation): a :class:`MathError` and an
+            ``AttributeError``.
+        MathError: (creation) a ``dtype`` conversion would lose
             information, or the Variable is created inside a brainobj
             transform or from a tracer. (Assignment, ``update``, ``+=`` and
             ``v[idx] = x``) the new value is not an array, has another shape,
@@ -363,7 +368,7 @@ class Variable:
         try:
             value = as_array(value)
         except (TypeError, ValueError, OverflowError) as error:
-            raise MathError(
+            raise MathTypeError(
                 f"cannot create a {kind} from {_describe(original)}: it is not an array "
                 f"({error}). Pass an array or a number."
             ) from None
@@ -541,14 +546,39 @@ class Variable:
     # -- BrainPy's metadata and conversions ---------------------------------
     @property
     def batch_axis(self) -> int | None:
-        """The batch axis given at creation (BrainPy metadata), or None. Never raises."""
+        """The batch axis given at creation (BrainPy metadata), or None.
+
+        Reading never raises; assigning raises :class:`MathAttributeError`
+        (a :class:`MathError` and an ``AttributeError``; BrainPy raises
+        ``ValueError``): it is fixed when the Variable is created.
+        """
         return self._batch_axis
+
+    @batch_axis.setter
+    def batch_axis(self, value: Any) -> None:
+        raise MathAttributeError(
+            f"{self.label}: cannot set batch_axis (to {value!r:.40}): it is fixed when the "
+            f"{type(self).__name__} is created; create a new one with "
+            "`bm.Variable(value, batch_axis=...)` instead.")
 
     @property
     def batch_size(self) -> int | None:
-        """The length of the batch axis, or None without one. Never raises."""
+        """The length of the batch axis, or None without one.
+
+        Reading never raises; assigning raises :class:`MathAttributeError`
+        (a :class:`MathError` and an ``AttributeError``; BrainPy raises
+        ``ValueError``): it is the value's length along ``batch_axis``, both
+        fixed when the Variable is created.
+        """
         axis = self._batch_axis
         return None if axis is None else self.shape[axis]
+
+    @batch_size.setter
+    def batch_size(self, value: Any) -> None:
+        raise MathAttributeError(
+            f"{self.label}: cannot set batch_size (to {value!r:.40}): it is the length of the "
+            f"value along batch_axis, both fixed when the {type(self).__name__} is created; "
+            "create a new one with a value of the batch size you want.")
 
     @property
     def axis_names(self) -> tuple | None:
@@ -972,7 +1002,9 @@ class VariableView(Variable):
             Variables in it are read once, now).
 
     Raises:
-        TypeError: ``value`` is not a Variable; an index of a bad type.
+        MathTypeError: ``value`` is not a Variable (a :class:`MathError`,
+            as BrainPy's ``ValueError``, and a ``TypeError``).
+        TypeError: an index of a bad type.
         IndexError: an integer index past its axis.
         MathError: an index holding a traced value (use ``var[i]`` and
             ``var[i] = x`` inside transforms instead); (assignment) as
@@ -996,8 +1028,8 @@ class VariableView(Variable):
 
     def __init__(self, value: Variable, index: Any) -> None:
         if not isinstance(value, Variable):
-            raise TypeError(f"VariableView: expected a Variable to look into, got "
-                            f"{type(value).__name__}. Wrap the array in bm.Variable(...) first.")
+            raise MathTypeError(f"VariableView: expected a Variable to look into, got "
+                                f"{type(value).__name__}. Wrap the array in bm.Variable(...) first.")
         index = jtu.tree_map(value_of, index, is_leaf=lambda x: isinstance(x, Variable))
         if any(isinstance(leaf, _Tracer) for leaf in jtu.tree_leaves(index)):
             raise MathError(f"VariableView({value.label}, ...): the index is a traced value; a "
