@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench docs clean
+.PHONY: install demo test test-slow bench docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) examples/train_mlp.py
 
+# The suite without the tests marked slow (whole programs in subprocesses);
+# `make test-slow` runs those. CI runs both.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not slow"
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'

@@ -11,6 +11,7 @@ Variable's final value must agree.
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -150,6 +151,7 @@ def snapshot(world):
     return state
 
 
+@pytest.mark.slow  # 80 random compositions, each compiled (`make test-slow`)
 @settings(max_examples=80, deadline=None)
 @given(spec=st.integers(1, 3).flatmap(compositions), init=inits,
        x=st.sampled_from([-1.0, 0.0, 0.5, 1.5]), calls=st.integers(1, 2))

@@ -26,6 +26,7 @@ def python_blocks(path: pathlib.Path) -> list[str]:
     return [b for b in BLOCK.findall(path.read_text()) if not b.startswith(ELSEWHERE)]
 
 
+@pytest.mark.slow  # each document in a subprocess (`make test-slow`)
 @pytest.mark.parametrize("path", [p for p in DOCUMENTS if p.exists()], ids=lambda p: p.name)
 def test_code_blocks_run(path):
     blocks = python_blocks(path)
@@ -43,6 +44,7 @@ def test_block_pattern_finds_blocks():
     assert [b.strip() for b in BLOCK.findall(sample)] == ["x = 1", "y = 2"]
 
 
+@pytest.mark.slow  # mkdocs builds the whole site (`make test-slow`)
 def test_site_builds_offline_without_warnings(tmp_path):
     # `make docs`: broken links, bad docstring sections or API entries that
     # name nothing fail the strict build.

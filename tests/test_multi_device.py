@@ -14,8 +14,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 TESTS = Path(__file__).resolve().parent
+
+pytestmark = pytest.mark.slow  # subprocesses with 8 devices / 2 processes (`make test-slow`)
 
 
 def test_single_process_on_8_devices():
