@@ -13,6 +13,7 @@ from . import losses as losses
 from . import optim as optim
 from ._checkpoint import load as load, save as save
 from ._sharded_checkpoint import load_sharded as load_sharded, save_sharded as save_sharded
+from ._summary import Summary as Summary, SummaryRow as SummaryRow, summary as summary
 from .layers import (
     BatchNorm1d as BatchNorm1d,
     BatchNorm2d as BatchNorm2d,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 from typing import Any, Callable
 
 import jax
@@ -14,7 +15,11 @@ from .. import math as bm
 from ..math import random as _random
 
 __all__ = ["Layer", "is_int", "positive_int", "layer_input", "real_number", "flag",
-           "make_params"]
+           "make_params", "OUTPUTS"]
+
+# While bp.summary traces a model, ``OUTPUTS.seen`` maps each called layer
+# (by id) to its first output (abstract values); otherwise it is unset.
+OUTPUTS = threading.local()
 
 
 def is_int(value: Any) -> bool:
@@ -198,4 +203,8 @@ class Layer(bm.BrainPyObject):
         Raises:
             Exception: whatever :meth:`update` raises.
         """
-        return self.update(*args, **kwargs)
+        out = self.update(*args, **kwargs)
+        outputs = getattr(OUTPUTS, "seen", None)
+        if outputs is not None:  # bp.summary is tracing the model: note this layer's output
+            outputs.setdefault(id(self), out)
+        return out
