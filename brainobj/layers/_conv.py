@@ -135,10 +135,9 @@ class _Conv(Layer):
             y = y + self.b.value
         return y if batched else y[0]
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
-                f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding!r}, "
-                f"dilation={self.dilation}, groups={self.groups}, name={self.name!r})")
+    def _repr_args(self) -> list[str]:
+        return [str(self.in_channels), str(self.out_channels), f"kernel_size={self.kernel_size}",
+                f"stride={self.stride}", f"padding={self.padding!r}"]
 
 
 

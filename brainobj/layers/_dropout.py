@@ -96,5 +96,5 @@ class Dropout(Layer):
         keep = rng.bernoulli(1.0 - self.rate, x.shape)
         return jnp.where(keep, x / jnp.asarray(1.0 - self.rate, x.dtype), jnp.zeros((), x.dtype))
 
-    def __repr__(self) -> str:
-        return f"Dropout(rate={self.rate}, name={self.name!r})"
+    def _repr_args(self) -> list[str]:
+        return [f"rate={self.rate}"]

@@ -88,5 +88,5 @@ class Embedding(Layer):
         index = jnp.where(index < 0, n, index)
         return jnp.take(self.weight.value, index, axis=0, mode="fill", fill_value=jnp.nan)
 
-    def __repr__(self) -> str:
-        return f"Embedding({self.num_embeddings}, {self.embedding_dim}, name={self.name!r})"
+    def _repr_args(self) -> list[str]:
+        return [str(self.num_embeddings), str(self.embedding_dim)]

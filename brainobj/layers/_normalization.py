@@ -128,9 +128,8 @@ class _BatchNorm(Layer):
                 f"inside bm.vmap(..., axis_name={self.axis_name!r}) or bm.shard_map over a mesh "
                 "with that axis, or create it with axis_name=None.") from None
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}({self.num_features}, momentum={self.momentum}, "
-                f"epsilon={self.epsilon}, affine={self.affine}, name={self.name!r})")
+    def _repr_args(self) -> list[str]:
+        return [str(self.num_features), f"momentum={self.momentum}", f"epsilon={self.epsilon}"]
 
 
 class BatchNorm1d(_BatchNorm):
@@ -289,6 +288,5 @@ class LayerNorm(Layer):
             y = y * self.scale.value + self.bias.value
         return y
 
-    def __repr__(self) -> str:
-        return (f"LayerNorm({self.normalized_shape}, epsilon={self.epsilon}, "
-                f"elementwise_affine={self.elementwise_affine}, name={self.name!r})")
+    def _repr_args(self) -> list[str]:
+        return [str(self.normalized_shape), f"epsilon={self.epsilon}"]

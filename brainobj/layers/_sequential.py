@@ -48,11 +48,14 @@ class Lambda(Layer):
         return self.fun(*args, **kwargs)
 
     def describe(self) -> str:
-        """The function's name, for ``Sequential``'s ``repr``.
+        """The function's name, for ``repr``.
 
         Raises nothing.
         """
         return getattr(self.fun, "__name__", repr(self.fun))
+
+    def _repr_args(self) -> list[str]:
+        return [self.describe()]
 
 
 class Sequential(Layer):
@@ -84,11 +87,13 @@ class Sequential(Layer):
         >>> net = bp.Sequential(bp.Linear(3, 4), bm.relu, bp.Linear(4, 1))
         >>> net(bm.ones((2, 3))).shape
         (2, 1)
-        >>> print(net)  # doctest: +ELLIPSIS
+        >>> net
         Sequential(
-          [0] Linear...
-          [1] relu
-          [2] Linear...
+          layers=[
+            Linear(W=TrainVar(f32[3,4]), b=TrainVar(f32[4])),
+            Lambda(relu),
+            Linear(W=TrainVar(f32[4,1]), b=TrainVar(f32[1])),
+          ],
         )
     """
 
@@ -166,10 +171,4 @@ class Sequential(Layer):
         layer = self.layers[index]
         return layer.fun if isinstance(layer, Lambda) else layer
 
-    def __repr__(self) -> str:
-        lines = [f"  [{i}] {_describe(layer)}" for i, layer in enumerate(self.layers)]
-        return "Sequential(\n" + "\n".join(lines) + "\n)"
 
-
-def _describe(layer: Any) -> str:
-    return layer.describe() if isinstance(layer, Lambda) else layer.name

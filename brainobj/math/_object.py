@@ -47,6 +47,7 @@ from ._graph import (
     is_container, is_node, iter_state, own_attributes, slot_attributes,
 )
 from ._keys import canonical
+from ._repr import object_repr
 from ._state_dict import load_state_dict, state_dict
 from ._tracing import THREAD, in_transform
 from ._variable import COPY, TrainVar, VarDict, VarList, Variable
@@ -999,7 +1000,23 @@ class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
         return collect(self, method, level, include_self)[0]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r})"
+        """The object tree: ``Linear(W=TrainVar(f32[3,2]), b=TrainVar(f32[2]))``.
+
+        Each Variable shows its kind, dtype and shape; nested objects and
+        containers of them are indented when the line would be long; a
+        Variable or object met again is ``<shared: path>``, a cycle
+        ``<cycle: path>``; long containers are cut with a count. A class
+        adds its own arguments first by defining ``_repr_args()`` (a list of
+        strings).
+
+        Raises nothing.
+
+        Example:
+            >>> import brainobj as bp
+            >>> bp.Linear(3, 2)
+            Linear(W=TrainVar(f32[3,2]), b=TrainVar(f32[2]))
+        """
+        return object_repr(self)
 
 
 _MISSING = object()
