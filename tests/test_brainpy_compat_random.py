@@ -17,6 +17,9 @@ import pytest
 import brainobj as bp
 import brainobj.math as bm
 
+# ~40 laws, each compiled and sampled at size: about 1.5 min on 2 cores (`make test-slow`).
+pytestmark = pytest.mark.slow
+
 R = bm.random
 N = 20000
 I32 = jnp.int32
