@@ -7,7 +7,7 @@ Variables, transforms, random numbers and array functions.
 
 from . import math as math
 from . import errors as errors
-from .math import BrainPyObject as BrainPyObject, MathError as MathError
+from .math import BrainPyObject as BrainPyObject, MathError as MathError, field as field
 from . import init as init
 from . import losses as losses
 from . import optim as optim

@@ -1,7 +1,8 @@
 """``bp.summary``: a model's Variables, sizes and layer outputs as a table.
 
-Plain text, so it prints anywhere (a terminal, a log, a notebook); the rows
-are also available as data (:attr:`Summary.rows`) for other renderers.
+Plain text, so it prints anywhere (a terminal, a log, a notebook); with the
+optional ``rich`` package, :meth:`Summary.show` (or ``rich.print``) draws it
+as a rich table. The rows are also data (:attr:`Summary.rows`).
 """
 
 from __future__ import annotations
@@ -49,26 +50,68 @@ class Summary:
         self.totals = totals
         self.output = output
 
-    def __str__(self) -> str:
-        header = ("path", "type", "shape / output", "dtype", "params", "bytes")
-        body = [(("  " if r.is_variable else "") + (r.path or f"({self.name})"),
+    _HEADER = ("path", "type", "shape / output", "dtype", "params", "bytes")
+    _RIGHT = frozenset({4, 5})  # numeric columns
+
+    def _body(self) -> list[tuple[str, ...]]:
+        return [(("  " if r.is_variable else "") + (r.path or f"({self.name})"),
                  r.type, r.shape, r.dtype, f"{r.params:,}", _size(r.bytes)) for r in self.rows]
+
+    def _footer(self) -> list[str]:
+        t = self.totals
+        out = [f"trainable: {t['trainable'][0]:,} params ({_size(t['trainable'][1])})   "
+               f"other state: {t['other'][0]:,} elements ({_size(t['other'][1])})   "
+               f"total: {_size(t['total'][1])}"]
+        if self.output is not None:
+            out.append(f"output: {self.output}")
+        return out
+
+    def __str__(self) -> str:
+        header, body = self._HEADER, self._body()
         widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(header)]
-        right = {4, 5}
 
         def line(cells: tuple) -> str:
-            return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+            return "  ".join(c.rjust(w) if i in self._RIGHT else c.ljust(w)
                              for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
         rule = "-" * len(line(header))
-        out = [line(header), rule, *(line(row) for row in body), rule]
-        t = self.totals
-        out.append(f"trainable: {t['trainable'][0]:,} params ({_size(t['trainable'][1])})   "
-                   f"other state: {t['other'][0]:,} elements ({_size(t['other'][1])})   "
-                   f"total: {_size(t['total'][1])}")
-        if self.output is not None:
-            out.append(f"output: {self.output}")
-        return "\n".join(out)
+        return "\n".join([line(header), rule, *(line(row) for row in body), rule, *self._footer()])
+
+    def __rich__(self) -> Any:
+        """The same table as a ``rich.table.Table`` (rich's protocol: ``rich.print(s)``).
+
+        Needs the optional ``rich`` package (``pip install brainobj[display]``).
+
+        Raises:
+            ImportError: rich is not installed.
+        """
+        from rich.table import Table
+
+        table = Table(title=f"{self.name}", caption="\n".join(self._footer()), caption_justify="left")
+        for i, h in enumerate(self._HEADER):
+            table.add_column(h, justify="right" if i in self._RIGHT else "left")
+        for row, cells in zip(self.rows, self._body()):
+            table.add_row(*cells, style=None if row.is_variable else "bold")
+        return table
+
+    def show(self) -> None:
+        """Print the table: with rich's formatting when rich is installed, else as plain text.
+
+        Raises nothing.
+
+        Example:
+            >>> import contextlib, io, brainobj as bp
+            >>> with contextlib.redirect_stdout(io.StringIO()) as out:
+            ...     bp.summary(bp.Linear(2, 3)).show()
+            >>> 'trainable: 9 params' in out.getvalue()
+            True
+        """
+        try:
+            import rich
+        except ImportError:
+            print(self)
+            return
+        rich.print(self)
 
     __repr__ = __str__
 

@@ -122,3 +122,37 @@ def test_readme_shows_the_real_table():
     shown = str(bp.summary(net, bm.ones((10, 2)))).replace("(readme_net)", "(net)       ")
     blocks = re.findall(r"^```text\n(.*?)^```", readme, re.DOTALL | re.MULTILINE)
     assert shown.rstrip() in [b.rstrip() for b in blocks]
+
+
+def test_rich_table_has_the_plain_tables_cells():
+    rich = pytest.importorskip("rich")
+    from rich.console import Console
+
+    net = bp.Sequential(bp.Linear(3, 4), bp.Linear(4, 2))
+    table = bp.summary(net, jnp.ones((5, 3)))
+    console = Console(record=True, width=200)
+    console.print(table)
+    text = console.export_text()
+    # every cell of the plain table appears in the rich one, row by row
+    for row in table._body():
+        assert all(cell.strip() in text for cell in row)
+    assert "trainable: 26 params" in text and "output: float32[5, 2]" in text
+    # show() prints the same through rich
+    with console.capture() as captured:
+        rich.print(table)  # the protocol Summary implements: __rich__
+
+
+def test_show_prints_plain_text_without_rich(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_rich(name, *args, **kwargs):
+        if name == "rich" or name.startswith("rich."):
+            raise ImportError("rich hidden by the test")
+        return real_import(name, *args, **kwargs)
+
+    table = bp.summary(bp.Linear(2, 3))
+    monkeypatch.setattr(builtins, "__import__", no_rich)
+    table.show()
+    assert capsys.readouterr().out == str(table) + "\n"

@@ -187,7 +187,7 @@ class Layer(bm.BrainPyObject):
         Array([2., 2.], dtype=float32)
     """
 
-    training: bool = True
+    training = True  # a class default (no annotation: not a declared field), set per object by train()/eval()
 
     def update(self, *args: Any, **kwargs: Any) -> Any:
         """The layer's computation; subclasses define it.

@@ -12,6 +12,7 @@ from ._collector import (
     TensorCollector as TensorCollector,
 )
 from ._state_dict import LoadReport as LoadReport
+from ._fields import field as field
 from ._object import (
     BrainPyObject as BrainPyObject,
     NodeDict as NodeDict,

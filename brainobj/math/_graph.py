@@ -261,6 +261,13 @@ def iter_state(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
             yield from iter_state(item, path + (key,))
 
 
+def holds_state(value: Any) -> bool:
+    """Whether ``value`` is, or holds in containers, a Variable or an object."""
+    for _ in iter_state(value):
+        return True
+    return False
+
+
 def referenced_attributes(obj: Any) -> frozenset:
     """Attributes of ``obj`` that point to state owned elsewhere.
 

@@ -42,12 +42,13 @@ from ._containers import (
     register_dict_type, register_list_type, touch,
 )
 from ._errors import MathError, UniqueNameError
+from ._fields import STATIC_FIELDS, declare
 from ._graph import (
     _SLOTS_CACHE, IMPLICIT_ATTRS, INTERNAL_ATTRS, GraphNode, absolute_key, check_acyclic, collect, find_slots,
-    is_container, is_node, iter_state, own_attributes, slot_attributes,
+    holds_state, is_container, is_node, iter_state, own_attributes, slot_attributes,
 )
 from ._keys import canonical
-from ._repr import object_repr
+from ._repr import object_repr, treescope_object
 from ._state_dict import load_state_dict, state_dict
 from ._tracing import THREAD, in_transform
 from ._variable import COPY, TrainVar, VarDict, VarList, Variable
@@ -191,9 +192,12 @@ def _flatten_with_keys(obj: "BrainPyObject"):
     # eqx.partition put None/True/placeholders where arrays were, and those
     # must stay children or the treedef would change under them.
     rebuilt_dynamic = obj.__dict__.get("_dynamic")
+    static_fields = getattr(type(obj), STATIC_FIELDS)  # bm.field(static=True)
     for key, value in _attribute_items(obj):
         order.append(key)
-        if (key in rebuilt_dynamic) if rebuilt_dynamic is not None else _is_dynamic(value):
+        if key in static_fields:
+            static.append((key, value))
+        elif (key in rebuilt_dynamic) if rebuilt_dynamic is not None else _is_dynamic(value):
             dynamic.append(key)
             children.append((jtu.GetAttrKey(key), value))
         else:
@@ -274,6 +278,9 @@ class _ObjectMeta(type):
                 f"bookkeeping in these attributes ({sorted(INTERNAL_ATTRS)}). Rename the slot."
             )
         type.__setattr__(cls, _SLOTS_CACHE, slots)
+        base = globals().get("BrainPyObject")
+        if base is not None:  # not for BrainPyObject itself
+            declare(cls, base.__init__)  # annotated fields -> a generated __init__
         cls._name_position = _init_parameters(cls)[0]
         jtu.register_pytree_with_keys(
             cls,
@@ -281,6 +288,17 @@ class _ObjectMeta(type):
             lambda aux, children, cls=cls: _unflatten(cls, aux, children),
             _flatten,
         )
+
+    @property
+    def __signature__(cls) -> inspect.Signature | None:
+        # inspect.signature(cls) would otherwise show this metaclass's
+        # __call__(*args, **kwargs); show what __init__ takes instead.
+        try:
+            signature = inspect.signature(cls.__init__)
+        except (TypeError, ValueError):
+            return None
+        return signature.replace(parameters=list(signature.parameters.values())[1:],
+                                 return_annotation=inspect.Signature.empty)
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         name = kwargs.get("name")
@@ -331,6 +349,8 @@ class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
         ...
         brainobj.math._errors.MathError: Counter....group: a set cannot hold Variables (they have no stable name); use a list or dict ...
     """
+
+    _bo_static_fields: frozenset = frozenset()  # names of bm.field(static=True) fields
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "BrainPyObject":
         obj = object.__new__(cls)
@@ -405,6 +425,11 @@ class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
                 "transform that is not brainobj's, such as jax.jit): it would outlive the "
                 "trace. Use bm.jit / bm.grad / bm.for_loop, or return the value and store it "
                 "outside."
+            )
+        if attr in getattr(type(self), STATIC_FIELDS) and holds_state(value):
+            raise MathError(
+                f"{self.name}.{attr}: a field declared static (bm.field(static=True)) cannot hold "
+                "Variables or objects: the transforms would not see them. Drop static=True."
             )
         if isinstance(value, _STORED_KINDS):
             # New observed containers; refuses sets of state and dicts whose
@@ -998,6 +1023,21 @@ class BrainPyObject(GraphNode, metaclass=_ObjectMeta):
             ['', 'layers.0', 'layers.1']
         """
         return collect(self, method, level, include_self)[0]
+
+    def __treescope_repr__(self, path: str | None, subtree_renderer: Any) -> Any:
+        """Render in notebooks with treescope (when installed), as a foldable tree.
+
+        Shows the public attributes like a constructor call; treescope marks
+        a Variable or object met twice as shared, and brainobj cuts cycles.
+
+        Raises nothing (treescope calls it).
+
+        Example:
+            >>> import brainobj as bp
+            >>> import treescope  # doctest: +SKIP
+            >>> treescope.render_to_text(bp.Linear(2, 3))  # doctest: +SKIP
+        """
+        return treescope_object(self, path, subtree_renderer)
 
     def __repr__(self) -> str:
         """The object tree: ``Linear(W=TrainVar(f32[3,2]), b=TrainVar(f32[2]))``.

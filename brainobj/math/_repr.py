@@ -13,14 +13,16 @@ deeper than :data:`MAX_DEPTH` are cut with a count.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
-from ._graph import is_node, iter_state, own_attributes
+from ._containers import ObservedDict, ObservedList
+from ._graph import holds_state, is_node, own_attributes
 from ._variable import Variable
 
-__all__ = ["object_repr", "MAX_ITEMS", "MAX_DEPTH", "WIDTH"]
+__all__ = ["object_repr", "treescope_object", "MAX_ITEMS", "MAX_DEPTH", "WIDTH"]
 
 MAX_ITEMS = 12     # items of a container shown before "... (n more)"
 MAX_DEPTH = 24     # objects nested deeper are shown as "Type(...)"
@@ -112,9 +114,11 @@ class _Renderer:
             return f"{kind}(...)"
         self.open[key] = path
         try:
-            args = list(getattr(obj, "_repr_args", lambda: [])())
-            for attr, value in own_attributes(obj):
-                if attr.startswith("_") or not _holds_state(value):
+            describe = getattr(obj, "_repr_args", None)
+            args = list(describe() if describe is not None else _field_args(obj))
+            hidden = _hidden_fields(obj)
+            for attr, value in _in_field_order(obj, own_attributes(obj)):
+                if attr.startswith("_") or attr in hidden or not holds_state(value):
                     continue
                 child = self.value(value, f"{path}.{attr}", depth + 1)
                 args.append(self._labelled(f"{attr}=", child))
@@ -133,10 +137,36 @@ class _Renderer:
         return [f"... ({n - MAX_ITEMS} more)"] if n > MAX_ITEMS else []
 
 
-def _holds_state(value: Any) -> bool:
-    for _, item in iter_state(value):
-        return True
-    return False
+def _hidden_fields(obj: Any) -> frozenset:
+    if not dataclasses.is_dataclass(obj):
+        return frozenset()
+    return frozenset(f.name for f in dataclasses.fields(obj) if not f.repr)
+
+
+def _in_field_order(obj: Any, items: Any) -> list:
+    """A declared object's fields in declaration order, then its other attributes."""
+    items = list(items)
+    if not dataclasses.is_dataclass(obj):
+        return items
+    rank = {f.name: i for i, f in enumerate(dataclasses.fields(obj))}
+    return sorted(items, key=lambda item: rank.get(item[0], len(rank)))
+
+
+def _field_args(obj: Any) -> list[str]:
+    """A declared object's plain fields, ``size=3``; fields holding state come later."""
+    if not dataclasses.is_dataclass(obj):
+        return []
+    args = []
+    for spec in dataclasses.fields(obj):
+        name = spec.name
+        if not spec.repr:
+            continue
+        value = obj.__dict__.get(name, spec)
+        if value is spec or holds_state(value):
+            continue
+        text = repr(value) if not (hasattr(value, "shape") and hasattr(value, "dtype")) else array_text(value)
+        args.append(f"{name}={text if len(text) <= 40 else text[:37] + '...'}")
+    return args
 
 
 def object_repr(obj: Any) -> str:
@@ -148,3 +178,29 @@ def object_repr(obj: Any) -> str:
     out: list[str] = []
     _lines(_Renderer().node(obj, name, 0), 0, out)
     return "\n".join(out)
+
+
+def treescope_object(obj: Any, path: str | None, subtree_renderer: Any) -> Any:
+    """A treescope rendering of an object: its public attributes, constructor style.
+
+    Observed lists and dicts show as the plain lists and dicts the user
+    stored; treescope itself marks shared values and cuts cycles.
+
+    Raises nothing (treescope calls it).
+    """
+    from treescope import repr_lib  # only treescope calls this, so it is installed
+
+    hidden = _hidden_fields(obj)
+    attributes = {attr: _plain(value) for attr, value in own_attributes(obj)
+                  if not attr.startswith("_") and attr not in hidden}
+    return repr_lib.render_object_constructor(
+        object_type=type(obj), attributes=attributes, path=path, subtree_renderer=subtree_renderer)
+
+
+def _plain(value: Any) -> Any:
+    # Only brainobj's own copies; a VarList or NodeDict the user chose keeps its type.
+    if type(value) is ObservedDict:
+        return dict(value)
+    if type(value) is ObservedList:
+        return list(value)
+    return value

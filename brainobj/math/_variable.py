@@ -829,6 +829,17 @@ class Variable:
         dtype = getattr(value, "dtype", None)
         return f"{type(self).__name__}(value={text}, dtype={dtype})"
 
+    def __treescope_repr__(self, path: str | None, subtree_renderer: Any) -> Any:
+        """Render in notebooks with treescope (when installed): the kind and the value.
+
+        Raises nothing (treescope calls it).
+        """
+        from treescope import repr_lib  # only treescope calls this, so it is installed
+
+        return repr_lib.render_object_constructor(
+            object_type=type(self), attributes={"value": self._current()}, path=path,
+            subtree_renderer=subtree_renderer)
+
     # Variables are boxes: equal only to themselves as dict keys and set
     # members, while ``==`` compares values elementwise like arrays do.
     __hash__ = object.__hash__
