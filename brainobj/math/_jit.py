@@ -38,7 +38,7 @@ def _as_tuple(x: int | str | Sequence | None, what: str | None = None,
 
     Any other single value (a float, bytes, an object) is a
     :class:`MathTypeError` naming ``what`` (``"static_argnums"``, ...);
-    the items are checked by :func:`_check_static_arguments`.
+    the items are checked by :func:`_check_argument_kinds`.
     """
     if x is None:
         return ()
@@ -240,16 +240,9 @@ class JitFunction:
 def _check_static_arguments(fun: Callable, shift: int, static_argnums: tuple, static_argnames: tuple,
                             donate_argnums: tuple, donate_argnames: tuple = ()) -> None:
     """Refuse argument numbers and names ``fun`` cannot have (as ``jax.jit``
-    does), when its signature says so."""
+    does), when its signature says so. Their types were checked by
+    :func:`_check_argument_kinds` when ``bm.jit`` / ``bm.cls_jit`` was called."""
     name = getattr(fun, "__qualname__", getattr(fun, "__name__", repr(fun)))
-    for what, values in (("static_argnums", static_argnums), ("donate_argnums", donate_argnums)):
-        for i in values:
-            if not isinstance(i, int) or isinstance(i, bool):
-                raise MathTypeError(f"bm.jit({name}): {what} must hold ints, got {i!r}.")
-    for what, values in (("static_argnames", static_argnames), ("donate_argnames", donate_argnames)):
-        for n in values:
-            if not isinstance(n, str):
-                raise MathTypeError(f"bm.jit({name}): {what} must hold strings, got {n!r}.")
     both = set(static_argnames) & set(donate_argnames)
     if both:
         raise ValueError(f"bm.jit({name}): argument {min(both)!r} is both static and donated; "
