@@ -28,7 +28,7 @@ from jax import lax
 from tqdm.auto import tqdm
 
 from ._carry import Carried, run_carried
-from ._eager_cache import compiled_once
+from ._eager_cache import Ready, compiled_once
 from ._errors import MathError, MathTypeError
 from ._jax_debug import api_boundary, name_traced_function, operand_names
 from ._jit import JitFunction
@@ -257,14 +257,14 @@ def for_loop(
                                                   dict(static)),
                            shown_as=("bm.for_loop", body)), progress
 
-    runner, progress = compiled_once(body_fun, ("for_loop", reverse, unroll, remat, bar, n, static),
-                                      build)
-    try:
-        return runner(operands)
-    finally:
-        if progress is not None:
-            jax.effects_barrier()  # the bar is complete when the call returns
-            progress.close()  # (left open only by a failed run)
+    with compiled_once(body_fun, ("for_loop", reverse, unroll, remat, bar, n, static),
+                       build) as (runner, progress):
+        try:
+            return runner(operands)
+        finally:
+            if progress is not None:
+                jax.effects_barrier()  # the bar is complete when the call returns
+                progress.close()  # (left open only by a failed run)
 
 
 def _static_kwargs(owner: str, unroll_kwargs: dict | None) -> tuple:
@@ -414,21 +414,21 @@ def scan(
         return run
 
     # The objects go back into the carry only here: a `bm.jit` must return arrays.
-    progress = None
     if in_transform():
-        runner = make_run(body_fun, progress_for(bar, n, "scan"))
+        cached = Ready((make_run(body_fun, progress_for(bar, n, "scan")), None))
     else:
         def build(body: Callable):
             progress = progress_for(bar, n, "scan")
             return JitFunction(make_run(body, progress), shown_as=(owner, body)), progress
 
-        runner, progress = compiled_once(body_fun, ("scan", reverse, unroll, remat, bar, n), build)
-    try:
-        carry, ys = runner(init, operands)
-    finally:
-        if progress is not None:
-            jax.effects_barrier()  # the bar is complete when the call returns
-            progress.close()
+        cached = compiled_once(body_fun, ("scan", reverse, unroll, remat, bar, n), build)
+    with cached as (runner, progress):
+        try:
+            carry, ys = runner(init, operands)
+        finally:
+            if progress is not None:
+                jax.effects_barrier()  # the bar is complete when the call returns
+                progress.close()
     return _Split(init).rebuild(carry), ys
 
 
@@ -526,12 +526,12 @@ def while_loop(body_fun: Callable, cond_fun: Callable, operands: Any, dyn_vars: 
         return run
 
     # The objects go back into the operands only here: a `bm.jit` must return arrays.
-    runner = make_run(body_fun, cond_fun)
-    if not in_transform():
-        runner = compiled_once(body_fun, ("while_loop", type(operands) if spread else None),
-                               lambda body, cond: JitFunction(make_run(body, cond), shown_as=(owner, body)),
-                               helpers=(cond_fun,))
-    return _Split(operands).rebuild(runner(operands))
+    if in_transform():
+        return _Split(operands).rebuild(make_run(body_fun, cond_fun)(operands))
+    with compiled_once(body_fun, ("while_loop", type(operands) if spread else None),
+                       lambda body, cond: JitFunction(make_run(body, cond), shown_as=(owner, body)),
+                       helpers=(cond_fun,)) as runner:
+        return _Split(operands).rebuild(runner(operands))
 
 
 # -- branches ----------------------------------------------------------------------------
@@ -592,11 +592,31 @@ def _dispatch(index: Any, branches: Sequence, operands: Any, owner: str,
     if in_transform() or not all(callable(b) for b in branches):
         return _switch(index, branches, operands, owner, names)
     # Called eagerly (a debugging loop, say): compile once per set of branches.
-    runner = compiled_once(branches[0], ("switch", len(branches), owner, names),
-                           lambda *funs: JitFunction(lambda i, ops: _switch(i, funs, ops, owner, names),
-                                                     shown_as=(owner, "/".join(reversed(names or ("branches",))))),
-                           helpers=tuple(branches[1:]))
-    return runner(index, operands)
+    with compiled_once(branches[0], ("switch", len(branches), owner, names),
+                       lambda *funs: JitFunction(_switch_runner(funs, owner, names),
+                                                 shown_as=(owner, "/".join(reversed(names or ("branches",))))),
+                       helpers=tuple(branches[1:])) as runner:
+        return runner(index, operands)
+
+
+def _switch_runner(funs: tuple, owner: str, names: tuple | None) -> Callable:
+    """``run(index, operands)`` switching over ``funs``, each held in a closure
+    cell of its own (a chain of functions), not in a tuple: ``bm.jit``'s
+    capture search follows functions in cells only, so a branch reaching a
+    model through a dict is re-read at each call."""
+
+    def chain(rest: tuple) -> Callable:
+        if not rest:
+            return lambda: ()
+        head, tail = rest[0], chain(rest[1:])
+        return lambda: (head, *tail())
+
+    listed = chain(tuple(funs))
+
+    def run(index: Any, operands: Any) -> Any:
+        return _switch(index, listed(), operands, owner, names)
+
+    return run
 
 
 def _switch(index: Any, branches: Sequence, operands: Any, owner: str = "bm.switch",
