@@ -11,6 +11,7 @@ from .math import BrainPyObject as BrainPyObject, MathError as MathError, field 
 from . import init as init
 from . import losses as losses
 from . import optim as optim
+from . import conn as conn
 from ._checkpoint import load as load, save as save
 from ._sharded_checkpoint import load_sharded as load_sharded, save_sharded as save_sharded
 from ._summary import Summary as Summary, SummaryRow as SummaryRow, summary as summary
@@ -29,5 +30,13 @@ from .layers import (
     Linear as Linear,
     Sequential as Sequential,
 )
+from . import dyn as dyn
+from .dyn import DynamicalSystem as DynamicalSystem, DynSysGroup as DynSysGroup, Network as Network
+from .dyn import share as share
+from . import dnn as dnn
+from . import integrators as integrators
+from .integrators import JointEq as JointEq, odeint as odeint
+from ._runner import DSRunner as DSRunner, Runner as Runner
+from . import visualize as visualize
 
 __version__ = "0.1.0"

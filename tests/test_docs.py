@@ -68,7 +68,9 @@ def _public_entry_points():
     import brainobj.math as bm
 
     namespaces = {"bp": bp, "bm": bm, "bp.init": bp.init, "bp.losses": bp.losses,
-                  "bp.optim": bp.optim, "bm.random": bm.random}
+                  "bp.optim": bp.optim, "bm.random": bm.random, "bm.event": bm.event,
+                  "bp.conn": bp.conn, "bp.integrators": bp.integrators, "bp.dyn": bp.dyn,
+                  "bp.dnn": bp.dnn, "bp.visualize": bp.visualize}
     seen = set()
     for prefix, namespace in namespaces.items():
         for name in sorted(getattr(namespace, "__all__", None) or dir(namespace)):

@@ -128,3 +128,4 @@ from ._legacy import LegacyArgumentWarning as LegacyArgumentWarning
 _environment.initialize()  # bm.dt, bm.float_, bm.int_, bm.bool_, bm.complex_, bm.mode
 
 from . import random as random
+from . import event as event
