@@ -149,7 +149,8 @@ class Runner:
         >>> model = Leaky()
         >>> runner = bp.Runner(model, monitors=['v'], dt=0.5, progress_bar=False)
         >>> out = runner.run(2.0, jnp.ones((4, 2)))    # 4 steps, one input row each
-        >>> runner.mon['v'][:, 0]
+        >>> v = runner.mon['v']                        # shape (4, 2): one row per step
+        >>> v[:, 0]
         array([1.   , 1.5  , 1.75 , 1.875], dtype=float32)
         >>> runner.mon.ts
         array([0. , 0.5, 1. , 1.5])
@@ -499,7 +500,7 @@ class Runner:
             self.reset_state()
 
         indices = np.arange(self.i0, self.i0 + n)
-        operands = (jax.numpy.asarray(indices, dtype=bm.get_int()), rows, *xs)
+        operands = (indices.astype(np.dtype(bm.get_int())), rows, *xs)  # NumPy: no device op to compile
         ts = self.t0 + indices * self._dt  # recorded as BrainPy does: `indices * dt + t0` in float64
         bar = self.progress_bar
         if bar is True:

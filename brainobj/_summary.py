@@ -157,7 +157,8 @@ def summary(obj: Any, *example_inputs: Any, **example_kwargs: Any) -> Summary:
         >>> import brainobj as bp, brainobj.math as bm
         >>> net = bp.Sequential(bp.Linear(3, 4), bm.relu, bp.Linear(4, 2))
         >>> table = bp.summary(net, bm.ones((8, 3)))
-        >>> table.totals['trainable'][0] == sum(v.size for v in net.train_vars().values())
+        >>> trainable = table.totals['trainable']
+        >>> trainable[0] == sum(v.size for v in net.train_vars().values())
         True
         >>> table.output
         'float32[8, 2]'

@@ -77,9 +77,16 @@ def raster_plot(ts: Any, sp_matrix: Any, ax: Any = None, marker: str = ".",
         sp_matrix: spikes, shape ``(T, N)`` (or ``(T,)`` for one neuron):
             nonzero / ``True`` where a neuron spiked.
         ax: the matplotlib Axes to draw on (default: the current one).
-        marker, markersize, color: of the dots; ``kwargs`` go to ``ax.plot``.
-        xlabel, ylabel, xlim, ylim, title: of the Axes.
+        marker: the dots' marker.
+        markersize: the dots' size.
+        color: the dots' color.
+        xlabel: the Axes' x label.
+        ylabel: the Axes' y label.
+        xlim: the Axes' x range ``(min, max)``, or None to leave it.
+        ylim: the Axes' y range ``(min, max)``, or None to leave it.
+        title: the Axes' title.
         show: call ``plt.show()`` afterwards.
+        kwargs: passed to ``ax.plot``.
 
     Returns:
         The Axes.
@@ -122,7 +129,11 @@ def line_plot(ts: Any, val_matrix: Any, plot_ids: Sequence[int] | int | None = N
         val_matrix: values, shape ``(T, N)`` (or ``(T,)``).
         plot_ids: the columns to plot (an int or a list; default: the first).
         ax: the matplotlib Axes (default: the current one).
-        xlim, ylim, xlabel, ylabel, title: of the Axes.
+        xlim: the Axes' x range ``(min, max)``, or None to leave it.
+        ylim: the Axes' y range ``(min, max)``, or None to leave it.
+        xlabel: the Axes' x label.
+        ylabel: the Axes' y label.
+        title: the Axes' title.
         legend: label the lines ``f'{legend}-{id}'`` and show a legend.
         show: call ``plt.show()`` afterwards.
         kwargs: passed to ``ax.plot``.

@@ -28,10 +28,11 @@ import brainobj as bp
 import brainobj.math as bm
 
 # -- the model (BrainPy's EICOBA_PostAlign) -------------------------------------------
-PROJECTIONS = {  # name: (pre, post, weight, tau, reversal); BrainPy's update order
-    "E2I": ("E", "I", 0.6, 5.0, 0.0), "I2I": ("I", "I", 6.7, 10.0, -80.0),
-    "I2E": ("I", "E", 6.7, 10.0, -80.0), "E2E": ("E", "E", 0.6, 5.0, 0.0),
+PROJECTIONS = {  # name: (pre, post, weight, tau, reversal), in BrainPy's build order
+    "E2E": ("E", "E", 0.6, 5.0, 0.0), "E2I": ("E", "I", 0.6, 5.0, 0.0),
+    "I2E": ("I", "E", 6.7, 10.0, -80.0), "I2I": ("I", "I", 6.7, 10.0, -80.0),
 }
+UPDATE_ORDER = ("E2I", "I2I", "I2E", "E2E")  # BrainPy's; currents add in build order
 
 
 class EINet(bp.DynSysGroup):
@@ -50,7 +51,7 @@ class EINet(bp.DynSysGroup):
                 syn=bp.dyn.Expon.desc(post.varshape, tau=tau), out=bp.dyn.COBA.desc(E=E), post=post))
 
     def update(self):
-        for name in PROJECTIONS:
+        for name in UPDATE_ORDER:
             getattr(self, name)()
         self.E(self.inp)
         self.I(self.inp)
@@ -101,7 +102,10 @@ def main() -> None:
         net, data = brainpy_network(args.brainpy_data)
     else:
         net = EINet(int(3200 * args.scale), int(800 * args.scale))
-    runner = bp.Runner(net, monitors=["E.spike", "I.spike"], progress_bar=False)
+    monitors = {"E.spike": "E.spike", "I.spike": "I.spike"}
+    if args.brainpy_data:  # BrainPy recorded V of the first 8 E neurons for 500 steps
+        monitors["E.V[:8]"] = lambda: net.E.V.value[:8]
+    runner = bp.Runner(net, monitors=monitors, progress_bar=False)
     start = time.perf_counter()
     runner.run(args.duration)
     elapsed = time.perf_counter() - start
@@ -116,7 +120,10 @@ def main() -> None:
             expected = raster_from(data, pop, steps, n)
             differs = np.flatnonzero(np.any(got != expected, axis=1))
             assert differs.size == 0, f"{pop} spikes differ from BrainPy's from step {differs[0]}"
-        print(f"identical to BrainPy 2.8: every spike of {steps} steps")
+        V, V_ref = np.asarray(runner.mon["E.V[:8]"])[:500], data["trace_E_V"][: min(steps, 500)]
+        assert np.array_equal(V[: len(V_ref)], V_ref), "V differs from BrainPy's"
+        print(f"identical to BrainPy 2.8: every spike of {steps} steps, V bit for bit "
+              f"(8 neurons, {len(V_ref)} steps)")
     elif args.scale == 1.0 and args.duration == 1000.0:
         stats = np.load(here.parent / "tests" / "data" / "brainpy28" / "coba_stats.npz")
         for label, value in (("rate_E", rE), ("rate_I", rI), ("cv_E", cvE), ("cv_I", cvI)):

@@ -30,7 +30,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jax
@@ -41,7 +42,7 @@ import numpy as np
 import brainobj.math as bm
 
 __all__ = ["assert_same", "assert_close", "state_of", "assert_same_state", "assert_no_tracers",
-           "structure_stamp", "assert_refused"]
+           "structure_stamp", "assert_refused", "count_compilations"]
 
 
 # -- leaves and trees -----------------------------------------------------------------------------
@@ -314,3 +315,35 @@ def assert_refused(act: Any, error: type, pattern: str, objects: list, directory
     assert files() == before_files, "files changed although the call failed"
     assert_no_tracers(*objects)
     assert not bm.in_transform()
+
+
+# -- compilations ---------------------------------------------------------------------------------
+
+_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+
+
+@contextlib.contextmanager
+def count_compilations() -> Iterator[list]:
+    """Count XLA compilations (JAX's backend-compile events) inside the block: ``count[0]``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> times3 = jax.jit(lambda x: x * 3)
+        >>> x = jnp.ones(7)
+        >>> with count_compilations() as count:
+        ...     _ = times3(x)
+        ...     _ = times3(x)    # cached: no second compilation
+        >>> count[0]
+        1
+    """
+    count = [0]
+
+    def listen(event: str, duration: float, **kwargs: Any) -> None:
+        if event == _COMPILE_EVENT:
+            count[0] += 1
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        yield count
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)

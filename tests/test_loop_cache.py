@@ -1,6 +1,5 @@
 """Eager loops over fresh functions with the same code and contents compile once (issue 13)."""
 
-import contextlib
 import gc
 import threading
 import types
@@ -15,25 +14,7 @@ import pytest
 import brainobj as bp
 import brainobj.math as bm
 from brainobj.math import _eager_cache
-from _helpers import assert_close, assert_no_tracers, assert_same
-
-_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
-
-
-@contextlib.contextmanager
-def count_compilations():
-    count = [0]
-
-    def listen(event, duration, **kwargs):
-        if event == _COMPILE_EVENT:
-            count[0] += 1
-
-    jax.monitoring.register_event_duration_secs_listener(listen)
-    try:
-        yield count
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listen)
-
+from _helpers import assert_close, assert_no_tracers, assert_same, count_compilations
 
 class Leaky(bp.BrainPyObject):
     def __init__(self, a=0.5):

@@ -1,6 +1,5 @@
 """bp.Runner / bp.DSRunner against plain NumPy loops: time, monitors, inputs, compilation counts."""
 
-import contextlib
 import gc
 import weakref
 
@@ -12,27 +11,9 @@ import pytest
 
 import brainobj as bp
 import brainobj.math as bm
-from brainobj.dyn._share import share
-from _helpers import assert_close, assert_no_tracers, assert_refused, assert_same, state_of
 
-_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
-
-
-@contextlib.contextmanager
-def count_compilations():
-    """Counts XLA compilations (JAX's backend-compile events) inside the block."""
-    count = [0]
-
-    def listen(event, duration, **kwargs):
-        if event == _COMPILE_EVENT:
-            count[0] += 1
-
-    jax.monitoring.register_event_duration_secs_listener(listen)
-    try:
-        yield count
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listen)
-
+share = bp.share
+from _helpers import assert_close, assert_no_tracers, assert_refused, assert_same, state_of, count_compilations
 
 class Leaky(bp.BrainPyObject):
     """v <- a * v + x; records the time and index it was called with."""

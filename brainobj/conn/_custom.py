@@ -78,7 +78,8 @@ class IJConn(TwoEndConnector):
     Args:
         i: presynaptic ids, 1-D integers >= 0.
         j: postsynaptic ids, same length.
-        pre, post: the group sizes (or give them later).
+        pre: the presynaptic group size (or give it later).
+        post: the postsynaptic group size (or give it later).
 
     Raises:
         ConnectorError: ``i`` / ``j`` not 1-D integer arrays of the same

@@ -93,7 +93,8 @@ class FixedProb(TwoEndConnector):
         allow_multi_conn: draw the targets with replacement.
         seed: int >= 0; ``None`` draws one now from NumPy's global random
             state (``np.random``, as BrainPy), kept in ``self.seed``.
-        pre, post: the group sizes (or give them later).
+        pre: the presynaptic group size (or give it later).
+        post: the postsynaptic group size (or give it later).
 
     Raises:
         ConnectorError: ``prob`` or ``pre_ratio`` outside ``[0, 1]``, a bad
@@ -161,7 +162,8 @@ class PairwiseBernoulli(TwoEndConnector):
         include_self: keep the pairs ``i -> i`` (for unequal sizes: pairs with
             equal ids); without them, the other pairs keep probability ``prob``.
         seed: int >= 0; ``None`` draws one now from NumPy's global random state.
-        pre, post: the group sizes (or give them later).
+        pre: the presynaptic group size (or give it later).
+        post: the postsynaptic group size (or give it later).
 
     Raises:
         ConnectorError: ``prob`` outside ``[0, 1]``, a bad seed or size.
@@ -244,7 +246,8 @@ class FixedPostNum(_FixedNum):
         include_self: keep the pairs ``i -> i``.
         allow_multi_conn: draw with replacement.
         seed: int >= 0; ``None`` draws one now from NumPy's global random state.
-        pre, post: the group sizes (or give them later).
+        pre: the presynaptic group size (or give it later).
+        post: the postsynaptic group size (or give it later).
 
     Raises:
         ConnectorError: a bad ``num``, seed or size; when built, an int
@@ -287,7 +290,8 @@ class FixedPreNum(_FixedNum):
         include_self: keep the pairs ``i -> i``.
         allow_multi_conn: draw with replacement.
         seed: int >= 0; ``None`` draws one now from NumPy's global random state.
-        pre, post: the group sizes (or give them later).
+        pre: the presynaptic group size (or give it later).
+        post: the postsynaptic group size (or give it later).
 
     Raises:
         ConnectorError: a bad ``num``, seed or size; when built, an int
@@ -334,7 +338,8 @@ class FixedTotalNum(TwoEndConnector):
         num: the number of connections (int) or their fraction (float).
         allow_multi_conn: allow a pair more than once.
         seed: int >= 0; ``None`` draws one now from NumPy's global random state.
-        pre, post: the group sizes (or give them later).
+        pre: the presynaptic group size (or give it later).
+        post: the postsynaptic group size (or give it later).
 
     Raises:
         ConnectorError: a bad ``num``, seed or size; when built, ``num``

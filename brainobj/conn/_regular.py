@@ -18,7 +18,8 @@ class One2One(TwoEndConnector):
     groups must have the same number of neurons.
 
     Args:
-        pre, post: the group sizes (or give them later).
+        pre: the presynaptic group size (or give it later).
+        post: the postsynaptic group size (or give it later).
 
     Raises:
         ConnectorError: a bad size, or ``pre_num != post_num``.
@@ -60,7 +61,8 @@ class All2All(TwoEndConnector):
     Args:
         include_self: keep the pairs ``i -> i`` (for unequal sizes: pairs
             with equal ids).
-        pre, post: the group sizes (or give them later).
+        pre: the presynaptic group size (or give it later).
+        post: the postsynaptic group size (or give it later).
 
     Raises:
         ConnectorError: a bad size.

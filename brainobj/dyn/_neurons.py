@@ -53,11 +53,23 @@ class LifLTC(NeuDyn):
         keep_size: keep the shape for the Variables.
         mode: the computing mode (training mode is not supported).
         name: the object's name.
-        spk_fun, spk_dtype, spk_reset, detach_spk, scaling, noise: BrainPy's
-            training-mode and noise options; only their defaults are supported.
+        spk_fun: BrainPy's training-mode spike function; only the default
+            (None) is supported.
+        spk_dtype: BrainPy's training-mode spike dtype; only the default is
+            supported.
+        spk_reset: BrainPy's training-mode reset rule; only the default is
+            supported.
+        detach_spk: BrainPy's training-mode option; only the default is
+            supported.
+        scaling: BrainPy's scaling option; only the default is supported.
+        noise: BrainPy's noise option; only the default (None) is supported.
         method: the ``bp.odeint`` method (``'exp_auto'``).
         init_var: create the Variables now.
-        V_rest, V_reset, V_th, R, tau: parameters (numbers, arrays or initializers).
+        V_rest: the resting potential (a number, array or initializer).
+        V_reset: the reset potential (a number, array or initializer).
+        V_th: the spike threshold (a number, array or initializer).
+        R: the membrane resistance (a number, array or initializer).
+        tau: the membrane time constant (a number, array or initializer).
         V_initializer: the initial ``V`` (an initializer or an array).
 
     Raises:
@@ -199,12 +211,12 @@ class LifRefLTC(LifLTC):
     """:class:`LifLTC` with a refractory period ``tau_ref`` (ms).
 
     Variables: ``V``, ``spike``, ``t_last_spike`` (and ``refractory`` when
-    ``ref_var=True``). See the module docstring for the step.
+    ``ref_var=True``). See the module docstring for the step. The arguments
+    other than ``tau_ref`` and ``ref_var`` are as in :class:`LifLTC`.
 
     Args:
         tau_ref: the refractory period (ms).
         ref_var: keep a ``refractory`` Variable.
-        others: see :class:`LifLTC`.
 
     Raises:
         ValueError, TypeError, NotImplementedError: see :class:`LifLTC`.

@@ -165,7 +165,13 @@ class FullProjAlignPostMg(Projection):
     Args:
         pre: the pre-synaptic group (with ``return_info()``).
         delay: the synaptic delay in ms, or None.
-        comm, syn, out, post, out_label, name, mode: see :class:`HalfProjAlignPostMg`.
+        comm: the connection; see :class:`HalfProjAlignPostMg`.
+        syn: a synapse description; see :class:`HalfProjAlignPostMg`.
+        out: an output description; see :class:`HalfProjAlignPostMg`.
+        post: the post-synaptic group.
+        out_label: a label for the output's key in ``post.current_inputs``.
+        name: the object's name.
+        mode: the computing mode.
 
     Raises:
         TypeError: see :class:`HalfProjAlignPostMg`; ``pre`` has no ``return_info``.

@@ -50,7 +50,10 @@ class DiffraxIntegrator(ODEIntegrator):
             ``Dopri5()``, ``Heun()``...; an implicit one with its root finder's
             tolerances, ``Kvaerno5(root_finder=diffrax.VeryChord(rtol=1e-6,
             atol=1e-6))``); default ``Tsit5()``.
-        var_type, dt, name, show_code: as :class:`ODEIntegrator`.
+        var_type: BrainPy's variable type; as :class:`ODEIntegrator`.
+        dt: the default step (``bm.get_dt()`` when None); as :class:`ODEIntegrator`.
+        name: the object's name.
+        show_code: print the update the integrator computes.
 
     Raises:
         PackageMissingError: diffrax is not installed.

@@ -32,7 +32,10 @@ class ExplicitRKIntegrator(ODEIntegrator):
             ``f(x, y, t, *params) -> (dx, dy)``, or a :class:`JointEq`.
         method: the tableau's name: one of
             ``bp.integrators.get_supported_methods()`` that is explicit RK.
-        var_type, dt, name, show_code: as :class:`ODEIntegrator`.
+        var_type: BrainPy's variable type; as :class:`ODEIntegrator`.
+        dt: the default step (``bm.get_dt()`` when None); as :class:`ODEIntegrator`.
+        name: the object's name.
+        show_code: print the update the integrator computes.
         beta: (``method='rk2'`` only) the free parameter of the generic
             second-order method; BrainPy's default 2/3 (Ralston's).
 

@@ -78,8 +78,11 @@ class ExponentialEuler(ODEIntegrator):
 
     Args:
         f: ``f(x, t, *params)`` or a :class:`JointEq` of such functions.
-        var_type, dt, name, show_code: as :class:`ODEIntegrator`;
+        var_type: BrainPy's variable type; as :class:`ODEIntegrator`, but
             ``var_type='system'`` is refused.
+        dt: the default step (``bm.get_dt()`` when None); as :class:`ODEIntegrator`.
+        name: the object's name.
+        show_code: print the update the integrator computes.
 
     Raises:
         DiffEqError: a function with several variables (use ``JointEq``);

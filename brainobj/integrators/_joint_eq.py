@@ -63,8 +63,8 @@ class JointEq:
         >>> eq = bp.JointEq(dV, dw)
         >>> import inspect; str(inspect.signature(eq))
         '(V, w, t, I, a=0.7, b=0.8)'
-        >>> [round(float(d), 6) for d in eq(1.0, 0.5, 0.0, 0.2)]
-        [0.366667, 0.104]
+        >>> tuple(round(float(d), 6) for d in eq(1.0, 0.5, 0.0, 0.2))
+        (0.366667, 0.104)
     """
 
     def __init__(self, *eqs: Any) -> None:

@@ -93,8 +93,8 @@ def field(
         >>> lif
         LIF(size=3, tau=20.0, V=Variable(f32[3]))
         >>> import dataclasses
-        >>> [f.name for f in dataclasses.fields(lif)]
-        ['size', 'tau', 'V']
+        >>> tuple(f.name for f in dataclasses.fields(lif))
+        ('size', 'tau', 'V')
     """
     meta = dict(metadata or {})
     meta["static"] = bool(static)
