@@ -41,6 +41,30 @@ def _zeros_init(shape: tuple, dtype: Any = None) -> Any:
     return jnp.zeros(shape, bm.float_ if dtype is None else dtype)
 
 
+class _InputsAtOldV:
+    """The non-LTC variants (``Lif``, ``LifRef``): current inputs (COBA currents
+    included) are summed once, at the old ``V``, before integrating, so they
+    stay out of the linear part that ``exp_auto`` finds; the LTC variants sum
+    them inside the derivative."""
+
+    def derivative(self, V: Any, t: Any, I: Any) -> Any:
+        """``(-V + V_rest + R * I) / tau``.
+
+        Raises nothing.
+        """
+        return (-V + self.V_rest + self.R * I) / self.tau
+
+    def update(self, x: Any = None) -> Any:
+        """One step; the current inputs are summed at the old ``V`` first.
+
+        Raises:
+            KeyError: ``bp.share`` has no ``t``.
+        """
+        x = 0. if x is None else x
+        x = self.sum_current_inputs(self.V.value, init=x)
+        return super().update(x)
+
+
 class LifLTC(NeuDyn):
     """Leaky integrate-and-fire neuron, current inputs summed inside the ODE.
 
@@ -171,7 +195,7 @@ class LifLTC(NeuDyn):
         return self.spike
 
 
-class Lif(LifLTC):
+class Lif(_InputsAtOldV, LifLTC):
     """Leaky integrate-and-fire neuron, current inputs summed before integrating.
 
     The same as :class:`LifLTC` except that ``sum_current_inputs(V)`` is
@@ -189,22 +213,6 @@ class Lif(LifLTC):
         -4.9502
     """
 
-    def derivative(self, V: Any, t: Any, I: Any) -> Any:
-        """``(-V + V_rest + R * I) / tau``.
-
-        Raises nothing.
-        """
-        return (-V + self.V_rest + self.R * I) / self.tau
-
-    def update(self, x: Any = None) -> Any:
-        """One step; the current inputs are summed at the old ``V`` first.
-
-        Raises:
-            KeyError: ``bp.share`` has no ``t``.
-        """
-        x = 0. if x is None else x
-        x = self.sum_current_inputs(self.V.value, init=x)
-        return super().update(x)
 
 
 class LifRefLTC(LifLTC):
@@ -282,7 +290,7 @@ class LifRefLTC(LifLTC):
         return self.spike.value
 
 
-class LifRef(LifRefLTC):
+class LifRef(_InputsAtOldV, LifRefLTC):
     """:class:`Lif` with a refractory period: current inputs summed at the old ``V``.
 
     Raises:
@@ -296,19 +304,3 @@ class LifRef(LifRefLTC):
         ((3,), dtype('bool'), -10000000.0)
     """
 
-    def derivative(self, V: Any, t: Any, I: Any) -> Any:
-        """``(-V + V_rest + R * I) / tau``.
-
-        Raises nothing.
-        """
-        return (-V + self.V_rest + self.R * I) / self.tau
-
-    def update(self, x: Any = None) -> Any:
-        """One step; the current inputs are summed at the old ``V`` first.
-
-        Raises:
-            KeyError: ``bp.share`` has no ``t``.
-        """
-        x = 0. if x is None else x
-        x = self.sum_current_inputs(self.V.value, init=x)
-        return super().update(x)
