@@ -32,6 +32,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/dispatch.py
 	$(PY) benchmarks/transforms.py
 	$(PY) benchmarks/data_parallel.py
+	$(PY) benchmarks/event_ops.py
+	$(PY) benchmarks/coba.py
 
 docs: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,docs]'

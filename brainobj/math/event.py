@@ -15,10 +15,13 @@ Two backends compute it:
     ``numba``). Needs a concrete ``indptr`` (a NumPy array or an array built
     outside the compiled function).
 
-``'auto'`` (the default) uses brainevent for bool events when it is installed
-and usable on the current platform, else JAX; and JAX for number events
-(brainevent's kernel for them visits every row) and for a call whose
-``indptr`` is traced.
+``'auto'`` (the default) uses brainevent for bool events on an accelerator
+(GPU/TPU) when it is installed and usable there, else JAX: on CPU, inside
+compiled loops, brainevent's numba kernel is reached through a Python
+callback per call, and the whole COBA network ran 1.6x slower with it than
+with the JAX kernel (benchmarks/coba.py). JAX also serves number events
+(brainevent's kernel for them visits every row) and calls whose ``indptr``
+is traced.
 Choose with :func:`set_backend`; :func:`available_backends` lists what works.
 
 Example:
@@ -58,8 +61,9 @@ _backend = {"name": "auto"}
 def set_backend(name: str) -> str:
     """Choose the backend of :func:`csrmv` for the whole process; returns the previous one.
 
-    ``'auto'``: brainevent for bool events when it is installed and usable
-    on the current platform (and ``indptr`` is concrete), else JAX.
+    ``'auto'``: brainevent for bool events on a GPU/TPU when it is installed
+    and usable there (and ``indptr`` is concrete), else JAX (also on CPU,
+    where the JAX kernel is faster inside compiled loops).
     ``'brainevent'``: brainevent for every call; a call
     with a traced ``indptr`` then raises, and on CPU without numba the call
     falls back to JAX with a one-time warning. ``'jax'``: always pure JAX.
@@ -128,8 +132,11 @@ def _resolve(indptr_concrete: bool, bool_events: bool) -> str:
         # brainevent's event-driven kernel takes bool events only; for numbers
         # it has an exact kernel that visits every row, ~4x slower on CPU at
         # COBA sizes than the event-driven JAX one (benchmarks/event_ops.py)
-        usable = bool_events and indptr_concrete
-        return "brainevent" if usable and _be.unusable_reason(jax.default_backend()) is None else "jax"
+        # On CPU brainevent's numba kernel runs through a Python callback per
+        # call: inside a compiled loop the JAX kernel is faster (benchmarks/coba.py)
+        platform = jax.default_backend()
+        usable = bool_events and indptr_concrete and platform != "cpu"
+        return "brainevent" if usable and _be.unusable_reason(platform) is None else "jax"
     reason = _be.unusable_reason(jax.default_backend())
     # explicitly 'brainevent'
     if not indptr_concrete:
