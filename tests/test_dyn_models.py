@@ -254,6 +254,7 @@ def test_delay_follows_its_group_through_a_batch_reset():
 
 # -- PoissonGroup ----------------------------------------------------------------------------------
 
+@pytest.mark.slow  # several seconds: `make test-slow` (CI's second step)
 def test_poisson_group_rate_and_reproducibility():
     def run(seed):
         bm.random.seed(seed)

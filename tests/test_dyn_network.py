@@ -155,6 +155,7 @@ def _random_coba(ne, ni, p, seed):
     return W, V0
 
 
+@pytest.mark.slow  # several seconds: `make test-slow` (CI's second step)
 @pytest.mark.parametrize("ltc", [False, True])
 def test_small_coba_matches_plain_jax_oracle(ltc):
     ne, ni = 160, 40
@@ -180,6 +181,7 @@ def test_ltc_and_non_ltc_differ_once_conductances_act():
     assert not np.array_equal(np.asarray(a.E.V.value), np.asarray(b.E.V.value))
 
 
+@pytest.mark.slow  # several seconds: `make test-slow` (CI's second step)
 def test_coba_network_with_event_csr_comm_matches_dense_oracle():
     """EventCSRLinear on a connector's CSR equals the dense product (spikes only)."""
     if not hasattr(bp, "conn"):
@@ -391,6 +393,7 @@ def test_jitted_steps_match_the_loop_and_leave_no_tracers():
     assert_no_tracers(b)
 
 
+@pytest.mark.slow  # several seconds: `make test-slow` (CI's second step)
 def test_vmap_over_a_batch_of_inputs_matches_separate_runs():
     ne, ni = 40, 10
     W, V0 = _random_coba(ne, ni, 0.2, seed=4)

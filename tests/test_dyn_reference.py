@@ -318,6 +318,7 @@ def test_small_coba_V_and_g_are_bit_identical_to_brainpy():
     _coba_check("coba_small.npz", 500, exact=True)
 
 
+@pytest.mark.slow  # several seconds: `make test-slow` (CI's second step)
 def test_full_coba_is_identical_to_brainpy_for_one_second():
     """Brette et al.'s 3200 + 800 neurons, 10 000 steps, BrainPy's connectivity and V0."""
     _coba_check("coba_full.npz", 10000)

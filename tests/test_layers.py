@@ -416,6 +416,7 @@ conv_configs = st.fixed_dictionaries(dict(
 ))
 
 
+@pytest.mark.slow  # several seconds: `make test-slow` (CI's second step)
 @settings(max_examples=12, deadline=None)
 @given(cfg=conv_configs)
 def test_conv_matches_a_direct_numpy_loop(cfg):

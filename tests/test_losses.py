@@ -83,6 +83,7 @@ def probabilities(rng, shape):
 
 # -- cross_entropy_loss -----------------------------------------------------------------------
 
+@pytest.mark.slow  # several seconds: `make test-slow` (CI's second step)
 @FAST
 @given(batch=batch_shapes, c=num_classes, seed=seeds, reduction=st.sampled_from(REDUCTIONS))
 def test_cross_entropy_with_integer_targets_matches_formula(batch, c, seed, reduction):

@@ -177,6 +177,7 @@ def test_dtypes_and_shapes():
     assert R.permutation(4).dtype == jnp.int32
 
 
+@pytest.mark.slow  # several seconds: `make test-slow` (CI's second step)
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.integers(-50, 50), st.integers(1, 60))
 def test_ranges(seed, low, width):

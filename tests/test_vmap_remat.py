@@ -845,6 +845,7 @@ def test_eval_shape_exception_leaves_state_unchanged():
     batch=st.integers(1, 3),
     seed=st.integers(0, 1000),
 )
+@pytest.mark.slow  # several seconds: `make test-slow` (CI's second step)
 def test_vmap_over_stacked_equals_loop_over_members(k, sizes, batch, seed):
     members = [MLP(sizes, seed=seed + s) for s in range(k)]
     ens = bm.stack_objects(members)
