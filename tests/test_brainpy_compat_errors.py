@@ -14,6 +14,7 @@ non-scalar function, ...).
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import brainobj as bp
@@ -198,3 +199,25 @@ def test_jit_without_argument_numbers_still_works():
     assert int(bm.jit(static_argnums=None)(lambda x: x + 1)(1)) == 2
     assert int(bm.jit(lambda x, n: x * n, static_argnums=[1])(2, 3)) == 6
     assert int(bm.jit(lambda x, n: x * n, static_argnums=(1,))(2, 3)) == 6
+
+
+def test_assigning_a_non_array_is_a_math_type_error_and_changes_nothing():
+    """BrainPy raises JAX's TypeError for `v.value = 'abc'`; brainobj's error is both
+    that TypeError and the MathError it raised before, naming the Variable."""
+    v = bm.Variable(jnp.arange(3.0))
+    for bad in ("abc", None, {"a": 1}, [[1.0], [1.0, 2.0]]):
+        for catch in (TypeError, bm.MathError):
+            with pytest.raises(catch, match=r"cannot assign .*: it is not an array"):
+                v.value = bad
+        np.testing.assert_array_equal(np.asarray(v.value), np.arange(3.0))
+
+
+def test_seed_of_2_to_the_64_is_both_brainpys_overflow_and_a_value_error():
+    before = np.asarray(bm.random.DEFAULT.value).copy()
+    for catch in (OverflowError, ValueError):
+        with pytest.raises(catch, match=r"a seed must be in \[0, 2\*\*64\), got 18446744073709551616"):
+            bm.random.seed(2 ** 64)
+    with pytest.raises(ValueError) as info:
+        bm.random.seed(-1)
+    assert not isinstance(info.value, OverflowError)
+    np.testing.assert_array_equal(np.asarray(bm.random.DEFAULT.value), before)

@@ -302,16 +302,16 @@ class Variable:
             ``uint8``) is refused, as for assignment.
 
     Raises:
-        MathTypeError: (creation) ``value`` is not an array (``None``, a
-            string, a ragged list, a dict): a :class:`MathError` that is also
-            a ``TypeError``, as JAX's error in BrainPy.
+        MathTypeError: (creation and assignment) ``value`` is not an array
+            (``None``, a string, a ragged list, a dict): a :class:`MathError`
+            that is also a ``TypeError``, as JAX's error in BrainPy.
         MathAttributeError: assigning ``batch_axis`` or ``batch_size``
             (fixed at creation): a :class:`MathError` and an
             ``AttributeError``.
         MathError: (creation) a ``dtype`` conversion would lose
             information, or the Variable is created inside a brainobj
             transform or from a tracer. (Assignment, ``update``, ``+=`` and
-            ``v[idx] = x``) the new value is not an array, has another shape,
+            ``v[idx] = x``) the new value has another shape,
             has another dtype (cast it first), would lose information (a
             float into an integer Variable, a complex into a real one,
             ``300`` or ``-1`` into a ``uint8`` one), or is a tracer of a JAX
@@ -510,7 +510,8 @@ class Variable:
         try:
             new = as_array(new)
         except (TypeError, ValueError, OverflowError) as error:
-            raise MathError(
+            # a MathError and a TypeError, as creating a Variable of such a value is
+            raise MathTypeError(
                 f"{self.label}: cannot assign {_describe(original)}: it is not an array "
                 f"({error}). Assign an array (or a number) of shape {tuple(self.shape)} "
                 f"and dtype {self.dtype}."

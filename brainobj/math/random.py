@@ -166,6 +166,11 @@ def _flag(fn: str, what: str, value: Any) -> bool:
     return bool(value)
 
 
+class _SeedTooLarge(ValueError, OverflowError):
+    """A seed of 2**64 or more: a ValueError like every bad seed here, and the
+    OverflowError BrainPy's path raises for it, so code written for either catches it."""
+
+
 def _new_key(seed_value: int | None) -> jax.Array:
     """A key from a seed in ``[0, 2**64)``: both 32-bit halves count, so
     ``seed(2**32)`` and ``seed(0)`` differ (``PRNGKey`` keeps only the low
@@ -177,7 +182,8 @@ def _new_key(seed_value: int | None) -> jax.Array:
                         f"({type(seed_value).__name__}).")
     seed_value = int(seed_value)
     if not 0 <= seed_value < 2 ** 64:
-        raise ValueError(f"bm.random: a seed must be in [0, 2**64), got {seed_value}.")
+        error = _SeedTooLarge if seed_value > 0 else ValueError
+        raise error(f"bm.random: a seed must be in [0, 2**64), got {seed_value}.")
     return jnp.asarray([seed_value >> 32, seed_value & 0xFFFFFFFF], dtype=jnp.uint32)
 
 
