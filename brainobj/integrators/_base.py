@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import brainobj.math as bm
 
-from ._signature import DT, T, Signature, describe, read_signature
+from ._signature import DT, T, Signature, bind_by_name, describe, read_signature
 
 __all__ = ["ODEIntegrator"]
 
@@ -132,17 +132,7 @@ class ODEIntegrator(bm.BrainPyObject):
         sig = self._sig
         names = self.arg_names
         who = f"{self.name} (integral of {describe(self.f)})"
-        if len(args) > len(names):
-            raise TypeError(f"{who} takes at most {len(names)} positional arguments "
-                            f"({', '.join(names)}), got {len(args)}.")
-        values = dict(zip(names, args))
-        for key, value in kwargs.items():
-            if key not in names:
-                raise TypeError(f"{who}: unknown argument {key!r}; the arguments are "
-                                f"{', '.join(names)}.")
-            if key in values:
-                raise TypeError(f"{who}: {key!r} given by position and by keyword.")
-            values[key] = value
+        values = bind_by_name(who, names, args, kwargs)
         dt = _unwrap(values.pop(DT, self._dt))
         values.setdefault(T, 0.0)  # BrainPy: a call without t integrates from t = 0
         missing = [v for v in sig.variables if v not in values]

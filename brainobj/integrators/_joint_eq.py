@@ -6,7 +6,7 @@ import inspect
 from typing import Any, Callable, Iterator
 
 from ..errors import DiffEqError
-from ._signature import T, describe, read_signature
+from ._signature import T, bind_by_name, describe, read_signature
 
 __all__ = ["JointEq", "count_derivatives"]
 
@@ -134,17 +134,7 @@ class JointEq:
             [-2.0, 1.0]
         """
         names = self.arg_keys + self.kwarg_keys
-        if len(args) > len(names):
-            raise TypeError(f"{self.__qualname__} takes at most {len(names)} arguments "
-                            f"({', '.join(names)}), got {len(args)}.")
-        values = dict(zip(names, args))
-        for key, value in kwargs.items():
-            if key not in names:
-                raise TypeError(f"{self.__qualname__}: unknown argument {key!r}; the arguments "
-                                f"are {', '.join(names)}.")
-            if key in values:
-                raise TypeError(f"{self.__qualname__}: {key!r} given by position and by keyword.")
-            values[key] = value
+        values = bind_by_name(self.__qualname__, names, args, kwargs)
         missing = [n for n in self.arg_keys if n not in values]
         if missing:
             raise TypeError(f"{self.__qualname__}: missing argument(s) {', '.join(missing)}.")

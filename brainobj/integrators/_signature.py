@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from ..errors import CodeError, DiffEqError
 
-__all__ = ["Signature", "describe", "read_signature"]
+__all__ = ["Signature", "bind_by_name", "describe", "read_signature"]
 
 DT = "dt"
 T = "t"
@@ -82,3 +82,25 @@ def read_signature(f: Callable, who: str) -> Signature:
             raise DiffEqError(f"{who}: variable {v!r} of {describe(f)} has a default value; "
                               "variables (the parameters before t) take no defaults.")
     return Signature(variables, parameters, defaults)
+
+
+def bind_by_name(who: str, names: list, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """``{name: value}`` for a call of something taking ``names`` by position or keyword.
+
+    Raises:
+        TypeError: more positional arguments than names, an unknown keyword,
+            or one given both ways (``who`` names the callee).
+    """
+    if len(args) > len(names):
+        raise TypeError(f"{who} takes at most {len(names)} positional arguments "
+                        f"({', '.join(names)}), got {len(args)}.")
+    values = dict(zip(names, args))
+    for key, value in kwargs.items():
+        if key not in names:
+            raise TypeError(f"{who}: unknown argument {key!r}; the arguments are "
+                            f"{', '.join(names)}.")
+        if key in values:
+            raise TypeError(f"{who}: {key!r} given by position and by keyword.")
+        values[key] = value
+    return values
+
