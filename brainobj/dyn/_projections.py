@@ -98,6 +98,27 @@ def _add_post_side(out_label: Any, syn_desc: ParamDescriber, out_desc: ParamDesc
     return align.syn, align.out
 
 
+# One step of each kind of projection; a Full projection is its Half one fed
+# with the spikes its delay entry returns.
+
+def _delayed_spikes(proj: Any) -> Any:
+    return proj.refs["pre"].get_aft_update(delay_identifier).at(proj.name)
+
+
+def _into_merged_syn(proj: Any, x: Any) -> Any:
+    """``comm(x)`` added to the (merged) synapse on the post side; returns it."""
+    current = proj.comm(x)
+    proj.refs["syn"].add_current(current)
+    return current
+
+
+def _into_own_syn(proj: Any, x: Any) -> Any:
+    """``comm(x)`` through the projection's own synapse, bound to its output."""
+    current = proj.comm(x)
+    proj.out.bind_cond(proj.syn(current))
+    return current
+
+
 class HalfProjAlignPostMg(Projection):
     """``comm -> syn -> out -> post``, called with the spikes: ``proj(spikes)``.
 
@@ -146,9 +167,7 @@ class HalfProjAlignPostMg(Projection):
 
         Raises nothing (errors of ``comm`` propagate).
         """
-        current = self.comm(x)
-        self.refs["syn"].add_current(current)
-        return current
+        return _into_merged_syn(self, x)
 
     syn = property(lambda self: self.refs["syn"])
     out = property(lambda self: self.refs["out"])
@@ -213,10 +232,7 @@ class FullProjAlignPostMg(Projection):
         Raises:
             KeyError: a rotation delay without ``i`` in ``bp.share``.
         """
-        x = self.refs["pre"].get_aft_update(delay_identifier).at(self.name)
-        current = self.comm(x)
-        self.refs["syn"].add_current(current)
-        return current
+        return _into_merged_syn(self, _delayed_spikes(self))
 
     syn = property(lambda self: self.refs["syn"])
     out = property(lambda self: self.refs["out"])
@@ -266,9 +282,7 @@ class HalfProjAlignPost(Projection):
         Raises:
             KeyError: ``bp.share`` has no ``t``.
         """
-        current = self.comm(x)
-        self.out.bind_cond(self.syn(current))
-        return current
+        return _into_own_syn(self, x)
 
     post = property(lambda self: self.refs["post"])
 
@@ -319,10 +333,7 @@ class FullProjAlignPost(Projection):
         Raises:
             KeyError: ``bp.share`` has no ``t`` (or no ``i`` for a rotation delay).
         """
-        x = self.refs["pre"].get_aft_update(delay_identifier).at(self.name)
-        current = self.comm(x)
-        self.out.bind_cond(self.syn(current))
-        return current
+        return _into_own_syn(self, _delayed_spikes(self))
 
     pre = property(lambda self: self.refs["pre"])
     post = property(lambda self: self.refs["post"])
