@@ -464,3 +464,16 @@ def test_generated_init_matches_declarations(spec):
     # the pytree children are exactly the Variables, in field order
     paths = [path[0].name for path, _ in jax.tree_util.tree_flatten_with_path(obj)[0]]
     assert paths == [attr for attr, kind, _ in spec if kind == "var"]
+
+
+def test_a_type_error_raised_by_post_init_is_not_renamed():
+    class Strict(bp.BrainPyObject):
+        size: int
+
+        def __post_init__(self):
+            if not isinstance(self.size, int):
+                raise TypeError("size must be an int (raised by __post_init__)")
+
+    with pytest.raises(TypeError, match=r"^size must be an int \(raised by __post_init__\)$") as info:
+        Strict(1.5)
+    assert not isinstance(info.value, bm.MathError)

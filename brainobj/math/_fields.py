@@ -132,7 +132,7 @@ def _mutable_default(value: Any) -> str | None:
         return "a Variable"
     if is_node(value):
         return "an object"
-    if eqx.is_array(value) or hasattr(value, "__array__") and hasattr(value, "shape"):
+    if eqx.is_array(value):
         return "an array"
     if isinstance(value, (list, dict, set, bytearray)):
         return f"a {type(value).__name__}"
@@ -243,10 +243,15 @@ def _wrap_init(cls: type, generated: Callable, fields: tuple) -> Callable:
     def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
         # The metaclass claimed `name` before __init__ runs; only the fields are set here.
         try:
-            signature.bind(self, *args, **kwargs)
-        except TypeError as error:
-            raise _argument_error(owner, error, fields) from None
-        generated(self, *args, **kwargs)
+            generated(self, *args, **kwargs)
+        except TypeError:
+            # Bad arguments fail before any field is set; name the field then.
+            # A TypeError from __post_init__ (arguments that bind) propagates as it is.
+            try:
+                signature.bind(self, *args, **kwargs)
+            except TypeError as error:
+                raise _argument_error(owner, error, fields) from None
+            raise
         for attr in set_later:
             if attr not in self.__dict__:
                 raise MathError(
